@@ -1,0 +1,124 @@
+"""The Starlette application: GraphQL and GraphiQL at /graphql, health endpoints."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from auth.identity import identify
+from auth.tokens import InvalidToken
+from gateway.settings import Settings
+from resolvers.context import Context
+from schema import schema
+from store.db import SessionFactory, create_engine, session_factory
+
+log = logging.getLogger("usage_gateway")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class GatewayGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our typed context: identity resolved per request."""
+
+    def __init__(self, sessions: SessionFactory, settings: Settings, clock: Clock) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        now = self.clock()
+        identity, auth_error = None, None
+        try:
+            identity = await identify(
+                request.headers.get("authorization"),
+                self.sessions,
+                self.settings.jwt_secret,
+                now,
+            )
+        except InvalidToken as error:
+            auth_error = str(error)
+        return Context(
+            request=request,
+            response=response,
+            sessions=self.sessions,
+            jwt_secret=self.settings.jwt_secret,
+            now=now,
+            identity=identity,
+            auth_error=auth_error,
+        )
+
+
+def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        checks: dict[str, Any] = {}
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as error:  # noqa: BLE001 - any failure means not ready
+            log.warning("readyz: database unreachable: %s", type(error).__name__)
+            checks["database"] = "unreachable"
+        checks["redis"] = await _redis_status(settings.redis_url)
+        ready = all(value in ("ok", "not configured") for value in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", **checks},
+            status_code=200 if ready else 503,
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    graphql = GatewayGraphQL(sessions, settings, clock)
+    app.add_route("/graphql", graphql, methods=["GET", "POST"])
+    app.add_websocket_route("/graphql", graphql)
+    app.state.engine = engine
+    app.state.sessions = sessions
+    return app
+
+
+async def _redis_status(url: str | None) -> str:
+    if url is None:
+        return "not configured"
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        await client.ping()
+        return "ok"
+    except Exception:  # noqa: BLE001 - any failure means not reachable
+        return "unreachable"
+    finally:
+        await client.aclose()

@@ -1,0 +1,87 @@
+"""The typed request context every resolver receives as `info.context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from strawberry.types import Info as StrawberryInfo
+
+from auth.identity import Identity
+from resolvers.loaders import organizations
+from store.db import SessionFactory
+
+
+class Loaders:
+    """Every loader of one request, created on first use and shared by all resolvers."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self.sessions = sessions
+
+    @cached_property
+    def organization(self) -> organizations.OrganizationById:
+        return organizations.OrganizationById(self.sessions)
+
+    @cached_property
+    def subscription(self) -> organizations.SubscriptionByOrganization:
+        return organizations.SubscriptionByOrganization(self.sessions)
+
+    @cached_property
+    def plan(self) -> organizations.PlanByKey:
+        return organizations.PlanByKey(self.sessions)
+
+    @cached_property
+    def plan_limits(self) -> organizations.PlanLimitsByPlan:
+        return organizations.PlanLimitsByPlan(self.sessions)
+
+    @cached_property
+    def seat_caps(self) -> organizations.SeatCapsByPlan:
+        return organizations.SeatCapsByPlan(self.sessions)
+
+    @cached_property
+    def membership(self) -> organizations.MembershipByOrganizationUser:
+        return organizations.MembershipByOrganizationUser(self.sessions)
+
+    @cached_property
+    def memberships(self) -> organizations.MembershipsByUser:
+        return organizations.MembershipsByUser(self.sessions)
+
+    @cached_property
+    def user(self) -> organizations.UserById:
+        return organizations.UserById(self.sessions)
+
+    @cached_property
+    def allocated_seats(self) -> organizations.AllocatedSeatsByOrganization:
+        return organizations.AllocatedSeatsByOrganization(self.sessions)
+
+    @cached_property
+    def reconciliation(self) -> organizations.ReconciliationByOrganization:
+        return organizations.ReconciliationByOrganization(self.sessions)
+
+    @cached_property
+    def meter_catalog(self) -> organizations.MeterCatalog:
+        return organizations.MeterCatalog(self.sessions)
+
+
+@dataclass
+class Context:
+    request: Any
+    response: Any
+    sessions: SessionFactory
+    jwt_secret: str
+    now: datetime
+    identity: Identity | None
+    auth_error: str | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.sessions)
+
+    def forget_loaded(self) -> None:
+        """After a mutation writes, later reads in the same request must see it."""
+        self.loaders = Loaders(self.sessions)
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,46 @@
+"""The one DataLoader shape every loader shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Generic, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.db import SessionFactory
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+R = TypeVar("R")
+
+
+class StoreLoader(DataLoader[K, V], Generic[K, V]):
+    """Loads a batch of keys with one session; subclasses write `fetch`."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        super().__init__()
+        self.sessions = sessions
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[V]:
+        async with self.sessions() as session:
+            return await self.fetch(session, list(keys))
+
+    async def fetch(self, session: AsyncSession, keys: list[K]) -> list[V]:
+        raise NotImplementedError
+
+
+def one_per_key(
+    rows: Iterable[R], keys: Sequence[K], key_of: Callable[[R], K]
+) -> list[R | None]:
+    found = {key_of(row): row for row in rows}
+    return [found.get(key) for key in keys]
+
+
+def many_per_key(
+    rows: Iterable[R], keys: Sequence[K], key_of: Callable[[R], K]
+) -> list[list[R]]:
+    grouped: dict[K, list[R]] = {key: [] for key in keys}
+    for row in rows:
+        grouped.setdefault(key_of(row), []).append(row)
+    return [grouped[key] for key in keys]

@@ -1,0 +1,125 @@
+"""The member directory: filters, a total and keyset pages ordered by name."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy.sql.elements import ColumnElement
+
+from resolvers.access import OrgScope
+from resolvers.context import Info
+from resolvers.pagination import decode_cursor, encode_cursor, page_size
+from rules.enums import Role, SeatStatus
+from schema.types.common import PageInfo
+from schema.types.members import Member, MemberConnection, MemberEdge
+from store.models import Member as MemberRow
+from store.models import MemberTeam, User
+
+
+def _like(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filters(
+    organization_id: str,
+    search: str | None,
+    role: Role | None,
+    team: str | None,
+    seat_status: SeatStatus | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [MemberRow.organization_id == organization_id]
+    if search:
+        pattern = _like(search)
+        conditions.append(
+            or_(
+                func.lower(User.name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+            )
+        )
+    if role is not None:
+        conditions.append(MemberRow.role == role)
+    if team is not None:
+        conditions.append(
+            select(MemberTeam.team)
+            .where(
+                MemberTeam.organization_id == MemberRow.organization_id,
+                MemberTeam.user_id == MemberRow.user_id,
+                MemberTeam.team == team,
+            )
+            .exists()
+        )
+    if seat_status is SeatStatus.ALLOCATED:
+        conditions.append(MemberRow.seat_type.is_not(None))
+    elif seat_status is SeatStatus.NO_SEAT:
+        conditions.append(MemberRow.seat_type.is_(None))
+    return conditions
+
+
+async def members(
+    info: Info,
+    scope: OrgScope,
+    search: str | None,
+    role: Role | None,
+    team: str | None,
+    seat_status: SeatStatus | None,
+    first: int | None,
+    after: str | None,
+) -> MemberConnection:
+    size = page_size(first, default=25)
+    conditions = _filters(scope.id, search, role, team, seat_status)
+    page: Select[tuple[MemberRow, User]] = (
+        select(MemberRow, User)
+        .join(User, User.id == MemberRow.user_id)
+        .where(*conditions)
+        .order_by(User.name, User.id)
+        .limit(size + 1)
+    )
+    if after is not None:
+        name, user_id = decode_cursor(after, 2)
+        page = page.where(tuple_(User.name, User.id) > tuple_(str(name), str(user_id)))
+    async with info.context.sessions() as session:
+        total = await session.scalar(
+            select(func.count())
+            .select_from(MemberRow)
+            .join(User, User.id == MemberRow.user_id)
+            .where(*conditions)
+        )
+        rows = (await session.execute(page)).all()
+        has_next = len(rows) > size
+        rows = rows[:size]
+        teams: dict[str, list[str]] = {}
+        if rows:
+            team_rows = await session.execute(
+                select(MemberTeam.user_id, MemberTeam.team)
+                .where(
+                    and_(
+                        MemberTeam.organization_id == scope.id,
+                        MemberTeam.user_id.in_([user.id for _, user in rows]),
+                    )
+                )
+                .order_by(MemberTeam.team)
+            )
+            for user_id, team_name in team_rows:
+                teams.setdefault(user_id, []).append(team_name)
+    edges = [
+        MemberEdge(
+            cursor=encode_cursor(user.name, user.id),
+            node=Member(
+                user_id=user.id,
+                email=user.email,
+                name=user.name,
+                role=member.role,
+                teams=teams.get(user.id, []),
+                seat_status=SeatStatus.ALLOCATED if member.seat_type else SeatStatus.NO_SEAT,
+                seat_type=member.seat_type,
+            ),
+        )
+        for member, user in rows
+    ]
+    return MemberConnection(
+        total_count=total or 0,
+        page_info=PageInfo(
+            has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
+        ),
+        edges=edges,
+    )

@@ -1,0 +1,80 @@
+"""Finding organizations and deciding, once each, what the viewer may see of them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from auth.identity import Identity
+from resolvers.access import OrgScope, access_for
+from resolvers.context import Info
+from schema.errors import NotFound, Unauthenticated
+from store.models import Member
+
+
+def require_identity(info: Info) -> Identity:
+    context = info.context
+    if context.identity is None:
+        raise Unauthenticated(context.auth_error or "a bearer token is required")
+    return context.identity
+
+
+async def organization_scope(info: Info, organization_id: str, at: datetime | None) -> OrgScope:
+    """The organization as the viewer may see it; NOT_FOUND hides foreign ones."""
+    identity = require_identity(info)
+    loaders = info.context.loaders
+    organization = await loaders.organization.load(organization_id)
+    membership = None
+    if organization is not None and identity.is_user:
+        membership = await loaders.membership.load((organization_id, identity.id))
+    access = None if organization is None else access_for(identity, organization, membership)
+    if organization is None or access is None:
+        raise NotFound(f"no organization {organization_id!r}")
+    return OrgScope(organization, at or info.context.now, access)
+
+
+async def viewer_organization_scopes(info: Info) -> list[OrgScope]:
+    """A user's memberships, or the organizations an API key lists."""
+    identity = require_identity(info)
+    loaders = info.context.loaders
+    if identity.is_user:
+        memberships = await loaders.memberships.load(identity.id)
+        organizations = await loaders.organization.load_many(
+            [membership.organization_id for membership in memberships]
+        )
+        scopes = []
+        for membership, organization in zip(memberships, organizations, strict=True):
+            access = organization and access_for(identity, organization, membership)
+            if organization is not None and access is not None:
+                scopes.append(OrgScope(organization, info.context.now, access))
+        return scopes
+    organizations = await loaders.organization.load_many(list(identity.key_organization_ids))
+    return [
+        OrgScope(organization, info.context.now, access)
+        for organization in organizations
+        if organization is not None
+        and (access := access_for(identity, organization, None)) is not None
+    ]
+
+
+async def organization_scopes(
+    info: Info, organization_ids: list[str], at: datetime | None
+) -> list[OrgScope | Exception]:
+    """Many organizations in one batch; a hidden one becomes its own NOT_FOUND."""
+    identity = require_identity(info)
+    loaders = info.context.loaders
+    organizations = await loaders.organization.load_many(organization_ids)
+    memberships: list[Member | None] = [None] * len(organization_ids)
+    if identity.is_user:
+        memberships = await loaders.membership.load_many(
+            [(organization_id, identity.id) for organization_id in organization_ids]
+        )
+    results: list[OrgScope | Exception] = []
+    for organization_id, organization, membership in zip(
+        organization_ids, organizations, memberships, strict=True
+    ):
+        access = organization and access_for(identity, organization, membership)
+        if organization is None or access is None:
+            results.append(NotFound(f"no organization {organization_id!r}"))
+        else:
+            results.append(OrgScope(organization, at or info.context.now, access))
+    return results

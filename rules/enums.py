@@ -1,0 +1,209 @@
+"""The billing domain's vocabularies.
+
+One definition per idea: the store persists these, the rules compute with them and the
+GraphQL schema exposes them under the same names, so a value never changes spelling on
+its way from the database to a client.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class MeterCategory(str, Enum):
+    CORE_LIMITS = "CORE_LIMITS"
+    MONTHLY_ACTIVITY = "MONTHLY_ACTIVITY"
+    DATA_OPERATIONS = "DATA_OPERATIONS"
+    QUOTA = "QUOTA"
+    AI_BUDGET = "AI_BUDGET"
+    OPERATIONS = "OPERATIONS"
+    RUNTIME = "RUNTIME"
+
+
+class Resets(str, Enum):
+    CYCLE = "CYCLE"
+    NEVER = "NEVER"
+
+
+class Enforcement(str, Enum):
+    HARD = "HARD"
+    SOFT = "SOFT"
+    NONE = "NONE"
+
+
+class UsageLevel(str, Enum):
+    NORMAL = "NORMAL"
+    WARNING = "WARNING"
+    CRITICAL = "CRITICAL"
+    EXCEEDED = "EXCEEDED"
+
+
+class PlanTier(str, Enum):
+    FREE = "FREE"
+    STARTER = "STARTER"
+    PRO = "PRO"
+    BUSINESS = "BUSINESS"
+    ENTERPRISE = "ENTERPRISE"
+    ULTRA = "ULTRA"
+
+
+class Role(str, Enum):
+    MEMBER = "MEMBER"
+    MANAGER = "MANAGER"
+    ADMIN = "ADMIN"
+    SUPER_ADMIN = "SUPER_ADMIN"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_ORDER.index(self)
+
+
+_ROLE_ORDER = (Role.MEMBER, Role.MANAGER, Role.ADMIN, Role.SUPER_ADMIN)
+
+
+class SeatType(str, Enum):
+    POWER = "POWER"
+    COLLABORATOR = "COLLABORATOR"
+
+
+class SeatStatus(str, Enum):
+    ALLOCATED = "ALLOCATED"
+    NO_SEAT = "NO_SEAT"
+
+
+class BillingModel(str, Enum):
+    CREDITS = "CREDITS"
+    USD = "USD"
+
+
+class BillingState(str, Enum):
+    """How an organization pays: nothing yet, a trial, invoiced, or prepaid balances."""
+
+    NONE = "NONE"
+    TRIAL = "TRIAL"
+    PAID = "PAID"
+    PREPAID = "PREPAID"
+
+
+class SubscriptionStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    TRIALING = "TRIALING"
+    PAST_DUE = "PAST_DUE"
+    CANCELED = "CANCELED"
+
+
+class CreditPoolKind(str, Enum):
+    MONTHLY = "MONTHLY"
+    BONUS = "BONUS"
+    PURCHASED = "PURCHASED"
+
+
+class CreditUnit(str, Enum):
+    CREDITS = "CREDITS"
+    USD = "USD"
+
+
+class CreditPrompt(str, Enum):
+    UPGRADE = "UPGRADE"
+    REFERRAL = "REFERRAL"
+
+
+class UpgradeTarget(str, Enum):
+    SIGNUP_WIZARD = "SIGNUP_WIZARD"
+    BILLING_SETTINGS = "BILLING_SETTINGS"
+
+
+class UsageSource(str, Enum):
+    WEB = "WEB"
+    CLI = "CLI"
+    API = "API"
+
+
+class AiFeature(str, Enum):
+    EMAIL = "EMAIL"
+    CHIPS = "CHIPS"
+    SUMMARY = "SUMMARY"
+    AGENT = "AGENT"
+    COACHING = "COACHING"
+    CHAT = "CHAT"
+
+
+class ModelTier(str, Enum):
+    ADVANCED_REASONING = "ADVANCED_REASONING"
+    STANDARD = "STANDARD"
+    FAST = "FAST"
+    LIGHT = "LIGHT"
+
+
+class UsageRange(str, Enum):
+    LAST_24_HOURS = "LAST_24_HOURS"
+    LAST_7_DAYS = "LAST_7_DAYS"
+    LAST_30_DAYS = "LAST_30_DAYS"
+
+
+class Granularity(str, Enum):
+    HOUR = "HOUR"
+    DAY = "DAY"
+    WEEK = "WEEK"
+
+
+class UsageStatus(str, Enum):
+    """What became of one reported usage event."""
+
+    ACCEPTED = "ACCEPTED"
+    DUPLICATE = "DUPLICATE"
+    DENIED = "DENIED"
+    INVALID = "INVALID"
+
+
+class UsageDecisionCode(str, Enum):
+    ALLOWED = "ALLOWED"
+    LIMIT_REACHED = "LIMIT_REACHED"
+    SOFT_LIMIT_REACHED = "SOFT_LIMIT_REACHED"
+    CREDITS_EXHAUSTED = "CREDITS_EXHAUSTED"
+    SPEND_CAP_REACHED = "SPEND_CAP_REACHED"
+    PERSONAL_ALLOCATION_EXCEEDED = "PERSONAL_ALLOCATION_EXCEEDED"
+    AI_ACCESS_PAUSED = "AI_ACCESS_PAUSED"
+    NOT_ALLOWED_ON_PLAN = "NOT_ALLOWED_ON_PLAN"
+    INVALID = "INVALID"
+
+
+class AllowanceStatus(str, Enum):
+    WITHIN_LIMIT = "WITHIN_LIMIT"
+    OVER_LIMIT = "OVER_LIMIT"
+    UNLIMITED = "UNLIMITED"
+
+
+class PricingCoverage(str, Enum):
+    COMPLETE = "COMPLETE"
+    PARTIAL = "PARTIAL"
+
+
+class ReconciliationStatus(str, Enum):
+    NOT_CONFIGURED = "NOT_CONFIGURED"
+    PENDING = "PENDING"
+    RECONCILED = "RECONCILED"
+    MISMATCH = "MISMATCH"
+
+
+class WorkspaceCreationReason(str, Enum):
+    NO_BILLING = "NO_BILLING"
+    TRIAL_NOT_APPROVED = "TRIAL_NOT_APPROVED"
+    WORKSPACE_TIME_UNFUNDED = "WORKSPACE_TIME_UNFUNDED"
+    MANAGED_AI_UNFUNDED = "MANAGED_AI_UNFUNDED"
+    PAYMENT_PAST_DUE = "PAYMENT_PAST_DUE"
+
+
+class ApiKeyKind(str, Enum):
+    OPERATOR = "OPERATOR"
+    SERVICE = "SERVICE"
+    PARTNER = "PARTNER"
+
+
+class ViewerKind(str, Enum):
+    """Who is asking: a signed-in user or one of the API key kinds."""
+
+    USER = "USER"
+    OPERATOR = "OPERATOR"
+    SERVICE = "SERVICE"
+    PARTNER = "PARTNER"

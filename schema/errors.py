@@ -1,0 +1,61 @@
+"""GraphQL errors with the contract's `extensions.code`.
+
+Only these classes reach clients with their message; anything else is masked as
+`INTERNAL` by the schema's MaskErrors extension, so no stack trace or SQL leaks.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from graphql import GraphQLError
+
+
+class CodedError(GraphQLError):
+    code: ClassVar[str] = "INTERNAL"
+
+    def __init__(self, message: str, **extensions: object) -> None:
+        super().__init__(message, extensions={"code": self.code, **extensions})
+
+
+class Unauthenticated(CodedError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(CodedError):
+    code = "FORBIDDEN"
+
+
+class NotFound(CodedError):
+    code = "NOT_FOUND"
+
+
+class BadUserInput(CodedError):
+    code = "BAD_USER_INPUT"
+
+
+class QueryTooComplex(CodedError):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class RateLimited(CodedError):
+    code = "RATE_LIMITED"
+
+
+def is_coded(error: GraphQLError) -> bool:
+    """True when the error (or what it wraps) is one we meant the client to read."""
+    original = error.original_error
+    if isinstance(error, CodedError) or isinstance(original, CodedError):
+        return True
+    code = (error.extensions or {}).get("code")
+    # Errors graphql-core raises itself (syntax, validation) carry no original error.
+    return original is None and code is None
+
+
+class NotAvailableYet(CodedError):
+    """A contract field whose resolver has not been built yet: an error, never a fake."""
+
+    code = "INTERNAL"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} is not available yet in this gateway version")

@@ -1,0 +1,33 @@
+"""MaskErrors that says INTERNAL: clients get a code, never a stack trace or SQL."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from schema.errors import is_coded
+
+log = logging.getLogger("usage_gateway.errors")
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    return not is_coded(error)
+
+
+class MaskInternalErrors(MaskErrors):
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_should_mask, error_message="Internal error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+        return GraphQLError(
+            message=self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "INTERNAL"},
+        )

@@ -1,0 +1,66 @@
+"""The root Query."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from auth.graphql import IsAuthenticated
+from resolvers import organizations, viewer
+from resolvers.context import Info
+from schema.organization import Organization
+from schema.types.viewer import ViewerBase
+
+
+@strawberry.type(description="The caller, with the organizations it can see.")
+class Viewer(ViewerBase):
+    @strawberry.field(
+        description="A user's memberships, or the organizations an API key lists "
+        "(empty for operator keys, which name organizations by id)."
+    )
+    async def organizations(self, info: Info) -> list[Organization]:
+        scopes = await organizations.viewer_organization_scopes(info)
+        return [Organization(scope=scope) for scope in scopes]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Who is asking.", permission_classes=[IsAuthenticated]
+    )
+    async def viewer(self, info: Info) -> Viewer:
+        found = await viewer.viewer(info)
+        return Viewer(
+            id=strawberry.ID(found.id),
+            kind=found.kind,
+            email=found.email,
+            name=found.name,
+        )
+
+    @strawberry.field(
+        description="One organization, every time-dependent field evaluated as of "
+        "`at` (default: now). NOT_FOUND when the caller has no relation to it.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def organization(
+        self, info: Info, id: strawberry.ID, at: datetime | None = None
+    ) -> Organization | None:
+        scope = await organizations.organization_scope(info, str(id), at)
+        return Organization(scope=scope)
+
+    @strawberry.field(
+        description="Many organizations at once (partners' billing state), in the "
+        "order asked; an entry the caller may not see is null with an error.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def organizations(
+        self, info: Info, ids: list[strawberry.ID], at: datetime | None = None
+    ) -> list[Organization | None]:
+        scopes = await organizations.organization_scopes(
+            info, [str(i) for i in ids], at
+        )
+        return [
+            scope if isinstance(scope, Exception) else Organization(scope=scope)
+            for scope in scopes
+        ]

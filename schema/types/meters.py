@@ -1,0 +1,53 @@
+"""A meter as the usage page shows it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from resolvers import trends
+from resolvers.context import Info
+from schema.enums import Enforcement, MeterCategory, Resets, UsageLevel
+from schema.types.usage import TrendPoint
+
+
+@strawberry.type(description="Anything counted, with its limit in the current cycle.")
+class Meter:
+    key: str = strawberry.field(description="The meter's stable key.")
+    label: str = strawberry.field(description="Display label.")
+    category: MeterCategory = strawberry.field(description="The meter's family.")
+    unit_label: str = strawberry.field(description="What one unit is.")
+    used: Decimal = strawberry.field(
+        description="Usage in the cycle (resetting) or up to `at` (cumulative)."
+    )
+    limit: Decimal | None = strawberry.field(
+        description="The plan's limit (× seats when per seat); null = unlimited."
+    )
+    unlimited: bool = strawberry.field(description="True when there is no limit.")
+    enforcement: Enforcement = strawberry.field(
+        description="How the limit is enforced."
+    )
+    resets: Resets = strawberry.field(description="Whether the counter resets.")
+    percent: float | None = strawberry.field(
+        description="used ÷ limit × 100 (may pass 100 on soft caps); null unlimited."
+    )
+    progress: float | None = strawberry.field(
+        description="used ÷ limit clamped to [0, 1]; null when unlimited."
+    )
+    level: UsageLevel = strawberry.field(description="Warning level of `percent`.")
+    remaining: Decimal | None = strawberry.field(
+        description="limit − used, never below 0; null when unlimited."
+    )
+    resets_at: datetime | None = strawberry.field(
+        description="When the counter resets (cycle end); null for cumulative meters."
+    )
+    blocked: bool = strawberry.field(
+        description="True when the next unit would be denied."
+    )
+    scope: strawberry.Private[trends.MeterTrendScope]
+
+    @strawberry.field(description="One point per billing cycle, oldest first.")
+    async def trend(self, info: Info, months: int = 6) -> list[TrendPoint]:
+        return await trends.meter_trend(info, self.scope, months)

@@ -1,0 +1,152 @@
+"""API keys in the store: created with a one-time secret, found by its hash."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.tokens import hash_api_key, new_api_key_secret
+from rules.enums import ApiKeyKind
+from store.models import ApiKey, ApiKeyOrganization, Organization
+from store.provisioning import Rejected, UserError
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+"""`last_used_at` is refreshed at most this often, so reads don't all become writes."""
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    id: str
+    kind: ApiKeyKind
+    name: str
+    organization_ids: tuple[str, ...]
+
+
+async def create_api_key(
+    session: AsyncSession,
+    kind: ApiKeyKind,
+    name: str,
+    organization_ids: tuple[str, ...],
+    now: datetime,
+) -> tuple[KeyRecord, str]:
+    """Store a new key and return it with its secret, which is never shown again."""
+    errors: list[UserError] = []
+    if not name.strip():
+        errors.append(UserError("name", "INVALID", "a key needs a name"))
+    if kind is ApiKeyKind.OPERATOR and organization_ids:
+        errors.append(
+            UserError(
+                "organizationIds",
+                "INVALID",
+                "operator keys are platform-wide and list no organizations",
+            )
+        )
+    if kind is ApiKeyKind.SERVICE and len(organization_ids) != 1:
+        errors.append(
+            UserError(
+                "organizationIds", "INVALID", "a SERVICE key names exactly one organization"
+            )
+        )
+    if kind is ApiKeyKind.PARTNER and not organization_ids:
+        errors.append(
+            UserError(
+                "organizationIds", "INVALID", "a PARTNER key lists its organizations"
+            )
+        )
+    unique_ids = tuple(dict.fromkeys(organization_ids))
+    if unique_ids:
+        found = set(
+            (
+                await session.scalars(
+                    select(Organization.id).where(Organization.id.in_(unique_ids))
+                )
+            ).all()
+        )
+        errors.extend(
+            UserError(
+                f"organizationIds.{position}",
+                "NOT_FOUND",
+                f"no organization {organization_id!r}",
+            )
+            for position, organization_id in enumerate(unique_ids)
+            if organization_id not in found
+        )
+    if errors:
+        raise Rejected(errors)
+    secret = new_api_key_secret()
+    key = ApiKey(
+        id="key_" + secrets.token_hex(8),
+        kind=kind,
+        name=name.strip(),
+        secret_hash=hash_api_key(secret),
+        created_at=now,
+    )
+    session.add(key)
+    await session.flush()
+    session.add_all(
+        ApiKeyOrganization(api_key_id=key.id, organization_id=organization_id)
+        for organization_id in unique_ids
+    )
+    await session.flush()
+    return KeyRecord(key.id, kind, key.name, unique_ids), secret
+
+
+async def revoke_api_key(session: AsyncSession, key_id: str, now: datetime) -> None:
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise Rejected([UserError("id", "NOT_FOUND", f"no API key {key_id!r}")])
+    if key.revoked_at is None:
+        key.revoked_at = now
+        await session.flush()
+
+
+async def find_active_key(
+    session: AsyncSession, secret: str, now: datetime
+) -> KeyRecord | None:
+    """The live key behind a secret, touching its last-used time; None if unknown."""
+    key = await session.scalar(
+        select(ApiKey).where(
+            ApiKey.secret_hash == hash_api_key(secret), ApiKey.revoked_at.is_(None)
+        )
+    )
+    if key is None:
+        return None
+    organization_ids = tuple(
+        (
+            await session.scalars(
+                select(ApiKeyOrganization.organization_id)
+                .where(ApiKeyOrganization.api_key_id == key.id)
+                .order_by(ApiKeyOrganization.organization_id)
+            )
+        ).all()
+    )
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        await session.execute(
+            update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
+        )
+        await session.commit()
+    return KeyRecord(key.id, key.kind, key.name, organization_ids)
+
+
+async def key_records(
+    session: AsyncSession, key_ids: list[str]
+) -> dict[str, KeyRecord]:
+    keys = (await session.scalars(select(ApiKey).where(ApiKey.id.in_(key_ids)))).all()
+    links = (
+        await session.execute(
+            select(ApiKeyOrganization.api_key_id, ApiKeyOrganization.organization_id)
+            .where(ApiKeyOrganization.api_key_id.in_(key_ids))
+            .order_by(ApiKeyOrganization.organization_id)
+        )
+    ).all()
+    by_key: dict[str, list[str]] = {}
+    for key_id, organization_id in links:
+        by_key.setdefault(key_id, []).append(organization_id)
+    return {
+        key.id: KeyRecord(key.id, key.kind, key.name, tuple(by_key.get(key.id, ())))
+        for key in keys
+    }
