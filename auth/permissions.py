@@ -6,12 +6,12 @@ organization at hand. Operators hold every permission everywhere.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from rules.enums import ApiKeyKind, Role
 
 
-class Permission(str, Enum):
+class Permission(StrEnum):
     USAGE_READ = "usage:read"
     PLAN_MANAGE = "plan:manage"
     BILLING_READ_ALL = "billing:read:all"
@@ -49,7 +49,9 @@ KEY_PERMISSIONS: dict[ApiKeyKind, frozenset[Permission]] = {
 }
 
 
-def role_permissions(role: Role, *, show_dollars_preview: bool) -> frozenset[Permission]:
+def role_permissions(
+    role: Role, *, show_dollars_preview: bool
+) -> frozenset[Permission]:
     """What a member holds; the preview flag lends dollar amounts to every member."""
     granted = ROLE_PERMISSIONS[role]
     if show_dollars_preview:

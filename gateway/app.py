@@ -12,7 +12,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -35,7 +35,9 @@ def utc_now() -> datetime:
 class GatewayGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our typed context: identity resolved per request."""
 
-    def __init__(self, sessions: SessionFactory, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self, sessions: SessionFactory, settings: Settings, clock: Clock
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.sessions = sessions
         self.settings = settings
@@ -79,7 +81,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
             checks["database"] = "ok"
-        except Exception as error:  # noqa: BLE001 - any failure means not ready
+        except Exception as error:
             log.warning("readyz: database unreachable: %s", type(error).__name__)
             checks["database"] = "unreachable"
         checks["redis"] = await _redis_status(settings.redis_url)
@@ -94,16 +96,16 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
         yield
         await engine.dispose()
 
+    graphql = GatewayGraphQL(sessions, settings, clock)
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
     )
-    graphql = GatewayGraphQL(sessions, settings, clock)
-    app.add_route("/graphql", graphql, methods=["GET", "POST"])
-    app.add_websocket_route("/graphql", graphql)
     app.state.engine = engine
     app.state.sessions = sessions
     return app
@@ -118,7 +120,7 @@ async def _redis_status(url: str | None) -> str:
     try:
         await client.ping()
         return "ok"
-    except Exception:  # noqa: BLE001 - any failure means not reachable
+    except Exception:
         return "unreachable"
     finally:
         await client.aclose()

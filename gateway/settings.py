@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the environment; a bad value raises SettingsError with one line naming it."""
+    """Read the environment; a bad value raises SettingsError naming it in one line."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:

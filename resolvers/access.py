@@ -37,7 +37,7 @@ class Access:
 def access_for(
     identity: Identity, organization: Organization, membership: Member | None
 ) -> Access | None:
-    """The viewer's access, or None when the viewer has no relation to the organization."""
+    """The viewer's access, or None when the viewer has no relation to it."""
     if identity.kind is ViewerKind.USER:
         if membership is None:
             return None

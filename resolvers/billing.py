@@ -14,7 +14,11 @@ from schema.types.common import Money
 from store.models import Plan, Subscription
 
 _ACTIVE = frozenset(
-    {SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE}
+    {
+        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.TRIALING,
+        SubscriptionStatus.PAST_DUE,
+    }
 )
 
 
@@ -91,7 +95,10 @@ async def seats(info: Info, scope: OrgScope) -> billing.Seats | None:
     if subscription is None:
         return None
     loaders = info.context.loaders
-    caps = {cap.seat_type: cap.cap for cap in await loaders.seat_caps.load(subscription.plan_key)}
+    caps = {
+        cap.seat_type: cap.cap
+        for cap in await loaders.seat_caps.load(subscription.plan_key)
+    }
     allocated = await loaders.allocated_seats.load(scope.id)
     total_allocated = sum(allocated.values())
     return billing.Seats(
@@ -139,7 +146,9 @@ async def reconciliation(info: Info, scope: OrgScope) -> billing.Reconciliation:
         return billing.Reconciliation(
             status=ReconciliationStatus.NOT_CONFIGURED, last_reconciled_at=None
         )
-    return billing.Reconciliation(status=row.status, last_reconciled_at=row.reconciled_at)
+    return billing.Reconciliation(
+        status=row.status, last_reconciled_at=row.reconciled_at
+    )
 
 
 async def workspace_creation(info: Info, scope: OrgScope) -> billing.WorkspaceCreation:

@@ -10,7 +10,7 @@ from typing import Any
 from strawberry.types import Info as StrawberryInfo
 
 from auth.identity import Identity
-from resolvers.loaders import organizations
+from resolvers.loaders import organizations, reports, usage
 from store.db import SessionFactory
 
 
@@ -59,6 +59,34 @@ class Loaders:
     @cached_property
     def reconciliation(self) -> organizations.ReconciliationByOrganization:
         return organizations.ReconciliationByOrganization(self.sessions)
+
+    @cached_property
+    def latest_snapshot(self) -> reports.LatestSnapshot:
+        return reports.LatestSnapshot(self.sessions)
+
+    @cached_property
+    def rollup_sums(self) -> usage.RollupSums:
+        return usage.RollupSums(self.sessions)
+
+    @cached_property
+    def grants(self) -> usage.GrantsByOrganization:
+        return usage.GrantsByOrganization(self.sessions)
+
+    @cached_property
+    def cycle_spend(self) -> usage.CycleSpendByOrganization:
+        return usage.CycleSpendByOrganization(self.sessions)
+
+    @cached_property
+    def allocations(self) -> usage.AllocationsByOrganization:
+        return usage.AllocationsByOrganization(self.sessions)
+
+    @cached_property
+    def model_prices(self) -> usage.ModelPrices:
+        return usage.ModelPrices(self.sessions)
+
+    @cached_property
+    def workspaces(self) -> usage.WorkspacesByOrganization:
+        return usage.WorkspacesByOrganization(self.sessions)
 
     @cached_property
     def meter_catalog(self) -> organizations.MeterCatalog:

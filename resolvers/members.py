@@ -27,7 +27,9 @@ def _filters(
     team: str | None,
     seat_status: SeatStatus | None,
 ) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [MemberRow.organization_id == organization_id]
+    conditions: list[ColumnElement[bool]] = [
+        MemberRow.organization_id == organization_id
+    ]
     if search:
         pattern = _like(search)
         conditions.append(
@@ -110,7 +112,9 @@ async def members(
                 name=user.name,
                 role=member.role,
                 teams=teams.get(user.id, []),
-                seat_status=SeatStatus.ALLOCATED if member.seat_type else SeatStatus.NO_SEAT,
+                seat_status=SeatStatus.ALLOCATED
+                if member.seat_type
+                else SeatStatus.NO_SEAT,
                 seat_type=member.seat_type,
             ),
         )

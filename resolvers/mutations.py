@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolvers import billing
+from resolvers import allowance, billing
 from resolvers.access import OrgScope, access_for
 from resolvers.context import Info
 from resolvers.organizations import organization_scope, require_identity
@@ -17,7 +17,7 @@ from resolvers.provisioning import apply_change
 from rules.enums import SeatStatus, SeatType, UsageDecisionCode, UsageStatus, ViewerKind
 from rules.pricing import TokenCounts
 from schema import inputs, payloads
-from schema.errors import BadUserInput, Forbidden, NotAvailableYet
+from schema.errors import BadUserInput, Forbidden
 from schema.organization import Organization
 from schema.types.billing import Seats
 from schema.types.members import Member
@@ -29,11 +29,20 @@ from store.models import Member as MemberRow
 from store.models import MemberTeam, User
 
 
-async def upsert_meter(info: Info, data: inputs.MeterInput) -> payloads.UpsertMeterPayload:
+async def upsert_meter(
+    info: Info, data: inputs.MeterInput
+) -> payloads.UpsertMeterPayload:
     spec = MeterSpec(
-        data.key, data.label, data.category, data.unit_label, data.resets, data.display_multiplier
+        data.key,
+        data.label,
+        data.category,
+        data.unit_label,
+        data.resets,
+        data.display_multiplier,
     )
-    meter, errors = await apply_change(info, lambda s: provisioning.upsert_meter(s, spec))
+    meter, errors = await apply_change(
+        info, lambda s: provisioning.upsert_meter(s, spec)
+    )
     return payloads.UpsertMeterPayload(
         meter=meter
         and payloads.CatalogMeter(
@@ -74,7 +83,8 @@ async def upsert_plan(info: Info, data: inputs.PlanInput) -> payloads.UpsertPlan
     )
     plan, errors = await apply_change(info, lambda s: provisioning.upsert_plan(s, spec))
     return payloads.UpsertPlanPayload(
-        plan=plan and payloads.CatalogPlan(key=plan.key, name=plan.name, tier=plan.tier),
+        plan=plan
+        and payloads.CatalogPlan(key=plan.key, name=plan.name, tier=plan.tier),
         user_errors=errors,
     )
 
@@ -103,7 +113,9 @@ async def upsert_organization(
         access = access_for(require_identity(info), row, None)
         assert access is not None, "only operators provision organizations"
         organization = Organization(scope=OrgScope(row, now, access))
-    return payloads.UpsertOrganizationPayload(organization=organization, user_errors=errors)
+    return payloads.UpsertOrganizationPayload(
+        organization=organization, user_errors=errors
+    )
 
 
 async def set_subscription(
@@ -151,7 +163,9 @@ async def _member(session: AsyncSession, row: MemberRow) -> Member:
     )
 
 
-async def upsert_member(info: Info, data: inputs.MemberInput) -> payloads.UpsertMemberPayload:
+async def upsert_member(
+    info: Info, data: inputs.MemberInput
+) -> payloads.UpsertMemberPayload:
     spec = provisioning.MemberSpec(
         organization_id=str(data.organization_id),
         user_id=str(data.user_id),
@@ -164,7 +178,9 @@ async def upsert_member(info: Info, data: inputs.MemberInput) -> payloads.Upsert
     now = info.context.now
 
     async def change(session: AsyncSession) -> Member:
-        return await _member(session, await provisioning.upsert_member(session, spec, now))
+        return await _member(
+            session, await provisioning.upsert_member(session, spec, now)
+        )
 
     member, errors = await apply_change(info, change)
     return payloads.UpsertMemberPayload(member=member, user_errors=errors)
@@ -180,7 +196,9 @@ async def upsert_workspace(
         group_id=None if data.group_id is None else str(data.group_id),
         group_name=data.group_name,
     )
-    row, errors = await apply_change(info, lambda s: provisioning.upsert_workspace(s, spec))
+    row, errors = await apply_change(
+        info, lambda s: provisioning.upsert_workspace(s, spec)
+    )
     return payloads.UpsertWorkspacePayload(
         workspace=row
         and payloads.Workspace(
@@ -203,11 +221,16 @@ async def grant_credits(
         reason=data.reason,
     )
     now = info.context.now
-    row, errors = await apply_change(info, lambda s: provisioning.grant_credits(s, spec, now))
+    row, errors = await apply_change(
+        info, lambda s: provisioning.grant_credits(s, spec, now)
+    )
     return payloads.GrantCreditsPayload(
         grant=row
         and payloads.CreditGrant(
-            id=strawberry.ID(row.id), kind=row.kind, amount=row.amount, expires_at=row.expires_at
+            id=strawberry.ID(row.id),
+            kind=row.kind,
+            amount=row.amount,
+            expires_at=row.expires_at,
         ),
         user_errors=errors,
     )
@@ -224,7 +247,9 @@ async def set_model_price(
         cache_read_per_million_usd=data.cache_read_per_million_usd,
         cache_write_per_million_usd=data.cache_write_per_million_usd,
     )
-    _, errors = await apply_change(info, lambda s: provisioning.set_model_price(s, spec))
+    _, errors = await apply_change(
+        info, lambda s: provisioning.set_model_price(s, spec)
+    )
     return payloads.UserErrorsPayload(user_errors=errors)
 
 
@@ -237,14 +262,19 @@ async def set_reconciliation(
         managed_ai_usage_usd=data.managed_ai_usage_usd,
         reconciled_at=data.reconciled_at,
     )
-    _, errors = await apply_change(info, lambda s: provisioning.set_reconciliation(s, spec))
+    _, errors = await apply_change(
+        info, lambda s: provisioning.set_reconciliation(s, spec)
+    )
     return payloads.UserErrorsPayload(user_errors=errors)
 
 
 async def sync_daily_allowance(
     info: Info, organization_id: str, at: datetime | None
 ) -> payloads.SyncDailyAllowancePayload:
-    raise NotAvailableYet("Mutation.syncDailyAllowance")
+    row = await allowance.sync(info, organization_id, at)
+    return payloads.SyncDailyAllowancePayload(
+        snapshot=allowance.snapshot_type(row), user_errors=[]
+    )
 
 
 async def create_api_key(
@@ -257,7 +287,9 @@ async def create_api_key(
         lambda s: store_create_api_key(s, data.kind, data.name, organization_ids, now),
     )
     if created is None:
-        return payloads.CreateApiKeyPayload(api_key=None, secret=None, user_errors=errors)
+        return payloads.CreateApiKeyPayload(
+            api_key=None, secret=None, user_errors=errors
+        )
     record, secret = created
     return payloads.CreateApiKeyPayload(
         api_key=payloads.ApiKey(
@@ -285,9 +317,13 @@ async def record_usage(
 ) -> payloads.RecordUsagePayload:
     identity = require_identity(info)
     if identity.kind not in (ViewerKind.OPERATOR, ViewerKind.SERVICE):
-        raise Forbidden("usage:write is required: only SERVICE and operator keys record usage")
+        raise Forbidden(
+            "usage:write is required: only SERVICE and operator keys record usage"
+        )
     if len(events) > MAX_EVENTS_PER_CALL:
-        raise BadUserInput(f"at most {MAX_EVENTS_PER_CALL} events per call, got {len(events)}")
+        raise BadUserInput(
+            f"at most {MAX_EVENTS_PER_CALL} events per call, got {len(events)}"
+        )
     specs = [_event_spec(event) for event in events]
     # A SERVICE key writes only its organization; others look unknown, not forbidden,
     # so a key cannot probe which organizations exist.
@@ -297,7 +333,9 @@ async def record_usage(
         if identity.is_operator or spec.organization_id in identity.key_organization_ids
     ]
     outcomes = await recording.record_usage(
-        info.context.sessions, [specs[position] for position in writable], info.context.now
+        info.context.sessions,
+        [specs[position] for position in writable],
+        info.context.now,
     )
     decided = dict(zip(writable, outcomes, strict=True))
     results = []
@@ -338,7 +376,9 @@ def _event_spec(event: inputs.UsageEventInput) -> recording.UsageEventSpec:
         model=event.model,
         tokens=None
         if tokens is None
-        else TokenCounts(tokens.input, tokens.output, tokens.cache_read, tokens.cache_write),
+        else TokenCounts(
+            tokens.input, tokens.output, tokens.cache_read, tokens.cache_write
+        ),
         cost_usd=event.cost_usd,
         definition_id=None if event.definition_id is None else str(event.definition_id),
         definition_name=event.definition_name,
@@ -357,12 +397,16 @@ async def allocate_seat(
     now = info.context.now
 
     async def change(session: AsyncSession) -> Member:
-        row = await provisioning.allocate_seat(session, organization_id, user_id, seat_type, now)
+        row = await provisioning.allocate_seat(
+            session, organization_id, user_id, seat_type, now
+        )
         return await _member(session, row)
 
     member, errors = await apply_change(info, change)
     return payloads.SeatPayload(
-        member=member, seats=await _seats_after(info, organization_id), user_errors=errors
+        member=member,
+        seats=await _seats_after(info, organization_id),
+        user_errors=errors,
     )
 
 
@@ -375,7 +419,9 @@ async def deallocate_seat(
 
     member, errors = await apply_change(info, change)
     return payloads.SeatPayload(
-        member=member, seats=await _seats_after(info, organization_id), user_errors=errors
+        member=member,
+        seats=await _seats_after(info, organization_id),
+        user_errors=errors,
     )
 
 
@@ -396,13 +442,15 @@ async def set_personal_allocation(
 ) -> payloads.SetPersonalAllocationPayload:
     _, errors = await apply_change(
         info,
-        lambda s: provisioning.set_personal_allocation(s, organization_id, user_id, meter, limit),
+        lambda s: provisioning.set_personal_allocation(
+            s, organization_id, user_id, meter, limit
+        ),
     )
     allocation = None
     if not errors:
         allocation = payloads.PersonalAllocation(
             user_id=strawberry.ID(user_id), meter=meter, limit=limit
         )
-    return payloads.SetPersonalAllocationPayload(allocation=allocation, user_errors=errors)
-
-
+    return payloads.SetPersonalAllocationPayload(
+        allocation=allocation, user_errors=errors
+    )

@@ -18,7 +18,9 @@ def require_identity(info: Info) -> Identity:
     return context.identity
 
 
-async def organization_scope(info: Info, organization_id: str, at: datetime | None) -> OrgScope:
+async def organization_scope(
+    info: Info, organization_id: str, at: datetime | None
+) -> OrgScope:
     """The organization as the viewer may see it; NOT_FOUND hides foreign ones."""
     identity = require_identity(info)
     loaders = info.context.loaders
@@ -26,7 +28,9 @@ async def organization_scope(info: Info, organization_id: str, at: datetime | No
     membership = None
     if organization is not None and identity.is_user:
         membership = await loaders.membership.load((organization_id, identity.id))
-    access = None if organization is None else access_for(identity, organization, membership)
+    access = (
+        None if organization is None else access_for(identity, organization, membership)
+    )
     if organization is None or access is None:
         raise NotFound(f"no organization {organization_id!r}")
     return OrgScope(organization, at or info.context.now, access)
@@ -47,7 +51,9 @@ async def viewer_organization_scopes(info: Info) -> list[OrgScope]:
             if organization is not None and access is not None:
                 scopes.append(OrgScope(organization, info.context.now, access))
         return scopes
-    organizations = await loaders.organization.load_many(list(identity.key_organization_ids))
+    organizations = await loaders.organization.load_many(
+        list(identity.key_organization_ids)
+    )
     return [
         OrgScope(organization, info.context.now, access)
         for organization in organizations

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.context import Info
 from schema.types.common import UserError
-from store.provisioning import Rejected
+from store.errors import Rejected
 
 T = TypeVar("T")
 

@@ -150,3 +150,7 @@ def _until_end(cycle: Cycle, at: datetime) -> timedelta:
 def _days(span: timedelta) -> Decimal:
     """Days from whole microseconds: exact up to the division's 28 digits, no float."""
     return Decimal(span // _MICROSECOND) / _MICROSECONDS_PER_DAY
+
+
+UNSUBSCRIBED_ANCHOR = datetime(2000, 1, 1, tzinfo=UTC)
+"""Without a subscription usage is still counted per cycle: UTC calendar months."""

@@ -7,10 +7,10 @@ its way from the database to a client.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class MeterCategory(str, Enum):
+class MeterCategory(StrEnum):
     CORE_LIMITS = "CORE_LIMITS"
     MONTHLY_ACTIVITY = "MONTHLY_ACTIVITY"
     DATA_OPERATIONS = "DATA_OPERATIONS"
@@ -20,25 +20,25 @@ class MeterCategory(str, Enum):
     RUNTIME = "RUNTIME"
 
 
-class Resets(str, Enum):
+class Resets(StrEnum):
     CYCLE = "CYCLE"
     NEVER = "NEVER"
 
 
-class Enforcement(str, Enum):
+class Enforcement(StrEnum):
     HARD = "HARD"
     SOFT = "SOFT"
     NONE = "NONE"
 
 
-class UsageLevel(str, Enum):
+class UsageLevel(StrEnum):
     NORMAL = "NORMAL"
     WARNING = "WARNING"
     CRITICAL = "CRITICAL"
     EXCEEDED = "EXCEEDED"
 
 
-class PlanTier(str, Enum):
+class PlanTier(StrEnum):
     FREE = "FREE"
     STARTER = "STARTER"
     PRO = "PRO"
@@ -47,7 +47,7 @@ class PlanTier(str, Enum):
     ULTRA = "ULTRA"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     MEMBER = "MEMBER"
     MANAGER = "MANAGER"
     ADMIN = "ADMIN"
@@ -61,22 +61,22 @@ class Role(str, Enum):
 _ROLE_ORDER = (Role.MEMBER, Role.MANAGER, Role.ADMIN, Role.SUPER_ADMIN)
 
 
-class SeatType(str, Enum):
+class SeatType(StrEnum):
     POWER = "POWER"
     COLLABORATOR = "COLLABORATOR"
 
 
-class SeatStatus(str, Enum):
+class SeatStatus(StrEnum):
     ALLOCATED = "ALLOCATED"
     NO_SEAT = "NO_SEAT"
 
 
-class BillingModel(str, Enum):
+class BillingModel(StrEnum):
     CREDITS = "CREDITS"
     USD = "USD"
 
 
-class BillingState(str, Enum):
+class BillingState(StrEnum):
     """How an organization pays: nothing yet, a trial, invoiced, or prepaid balances."""
 
     NONE = "NONE"
@@ -85,41 +85,41 @@ class BillingState(str, Enum):
     PREPAID = "PREPAID"
 
 
-class SubscriptionStatus(str, Enum):
+class SubscriptionStatus(StrEnum):
     ACTIVE = "ACTIVE"
     TRIALING = "TRIALING"
     PAST_DUE = "PAST_DUE"
     CANCELED = "CANCELED"
 
 
-class CreditPoolKind(str, Enum):
+class CreditPoolKind(StrEnum):
     MONTHLY = "MONTHLY"
     BONUS = "BONUS"
     PURCHASED = "PURCHASED"
 
 
-class CreditUnit(str, Enum):
+class CreditUnit(StrEnum):
     CREDITS = "CREDITS"
     USD = "USD"
 
 
-class CreditPrompt(str, Enum):
+class CreditPrompt(StrEnum):
     UPGRADE = "UPGRADE"
     REFERRAL = "REFERRAL"
 
 
-class UpgradeTarget(str, Enum):
+class UpgradeTarget(StrEnum):
     SIGNUP_WIZARD = "SIGNUP_WIZARD"
     BILLING_SETTINGS = "BILLING_SETTINGS"
 
 
-class UsageSource(str, Enum):
+class UsageSource(StrEnum):
     WEB = "WEB"
     CLI = "CLI"
     API = "API"
 
 
-class AiFeature(str, Enum):
+class AiFeature(StrEnum):
     EMAIL = "EMAIL"
     CHIPS = "CHIPS"
     SUMMARY = "SUMMARY"
@@ -128,26 +128,26 @@ class AiFeature(str, Enum):
     CHAT = "CHAT"
 
 
-class ModelTier(str, Enum):
+class ModelTier(StrEnum):
     ADVANCED_REASONING = "ADVANCED_REASONING"
     STANDARD = "STANDARD"
     FAST = "FAST"
     LIGHT = "LIGHT"
 
 
-class UsageRange(str, Enum):
+class UsageRange(StrEnum):
     LAST_24_HOURS = "LAST_24_HOURS"
     LAST_7_DAYS = "LAST_7_DAYS"
     LAST_30_DAYS = "LAST_30_DAYS"
 
 
-class Granularity(str, Enum):
+class Granularity(StrEnum):
     HOUR = "HOUR"
     DAY = "DAY"
     WEEK = "WEEK"
 
 
-class UsageStatus(str, Enum):
+class UsageStatus(StrEnum):
     """What became of one reported usage event."""
 
     ACCEPTED = "ACCEPTED"
@@ -156,7 +156,7 @@ class UsageStatus(str, Enum):
     INVALID = "INVALID"
 
 
-class UsageDecisionCode(str, Enum):
+class UsageDecisionCode(StrEnum):
     ALLOWED = "ALLOWED"
     LIMIT_REACHED = "LIMIT_REACHED"
     SOFT_LIMIT_REACHED = "SOFT_LIMIT_REACHED"
@@ -168,25 +168,25 @@ class UsageDecisionCode(str, Enum):
     INVALID = "INVALID"
 
 
-class AllowanceStatus(str, Enum):
+class AllowanceStatus(StrEnum):
     WITHIN_LIMIT = "WITHIN_LIMIT"
     OVER_LIMIT = "OVER_LIMIT"
     UNLIMITED = "UNLIMITED"
 
 
-class PricingCoverage(str, Enum):
+class PricingCoverage(StrEnum):
     COMPLETE = "COMPLETE"
     PARTIAL = "PARTIAL"
 
 
-class ReconciliationStatus(str, Enum):
+class ReconciliationStatus(StrEnum):
     NOT_CONFIGURED = "NOT_CONFIGURED"
     PENDING = "PENDING"
     RECONCILED = "RECONCILED"
     MISMATCH = "MISMATCH"
 
 
-class WorkspaceCreationReason(str, Enum):
+class WorkspaceCreationReason(StrEnum):
     NO_BILLING = "NO_BILLING"
     TRIAL_NOT_APPROVED = "TRIAL_NOT_APPROVED"
     WORKSPACE_TIME_UNFUNDED = "WORKSPACE_TIME_UNFUNDED"
@@ -194,13 +194,13 @@ class WorkspaceCreationReason(str, Enum):
     PAYMENT_PAST_DUE = "PAYMENT_PAST_DUE"
 
 
-class ApiKeyKind(str, Enum):
+class ApiKeyKind(StrEnum):
     OPERATOR = "OPERATOR"
     SERVICE = "SERVICE"
     PARTNER = "PARTNER"
 
 
-class ViewerKind(str, Enum):
+class ViewerKind(StrEnum):
     """Who is asking: a signed-in user or one of the API key kinds."""
 
     USER = "USER"

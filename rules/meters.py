@@ -107,3 +107,9 @@ def blocked(used: Decimal, limit: Decimal | None, enforcement: Enforcement) -> b
     """Whether the meter is at its cap, so any further positive usage is denied."""
     cap = cap_for(limit, enforcement)
     return cap is not None and used >= cap
+
+
+def default_enforcement(meter_key: str) -> Enforcement:
+    """HARD unless the plan says otherwise; `ai_tokens` is observability only (the
+    real AI enforcement unit is dollar cost, `ai_spend_usd`)."""
+    return Enforcement.NONE if meter_key == "ai_tokens" else Enforcement.HARD

@@ -16,7 +16,7 @@ from rules.enums import (
 def ai_access_paused(
     status: SubscriptionStatus | None, payment_retries_exhausted: bool
 ) -> bool:
-    """Past due alone keeps AI running while the provider retries; exhausted pauses it."""
+    """Past due alone keeps AI on while the provider retries; exhausted pauses it."""
     return status is SubscriptionStatus.PAST_DUE and payment_retries_exhausted
 
 

@@ -15,8 +15,9 @@ schema = strawberry.Schema(
     mutation=Mutation,
     subscription=Subscription,
     extensions=[
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
+        # Factories: both caches live at module level, shared by every request.
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
         MaskInternalErrors,
     ],
 )

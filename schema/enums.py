@@ -1,76 +1,108 @@
-"""The domain's enums, exposed to GraphQL under the same names (see rules.enums)."""
+"""The domain's enums, registered with GraphQL under the same names.
+
+`strawberry.enum` decorates the `rules.enums` classes in place, so the schema, the
+resolvers and the store all handle the very same enum objects.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from rules import enums
+from rules.enums import (
+    AiFeature,
+    AllowanceStatus,
+    ApiKeyKind,
+    BillingModel,
+    BillingState,
+    CreditPoolKind,
+    CreditPrompt,
+    CreditUnit,
+    Enforcement,
+    Granularity,
+    MeterCategory,
+    ModelTier,
+    PlanTier,
+    PricingCoverage,
+    ReconciliationStatus,
+    Resets,
+    Role,
+    SeatStatus,
+    SeatType,
+    SubscriptionStatus,
+    UpgradeTarget,
+    UsageDecisionCode,
+    UsageLevel,
+    UsageRange,
+    UsageSource,
+    UsageStatus,
+    ViewerKind,
+    WorkspaceCreationReason,
+)
 
-MeterCategory = strawberry.enum(enums.MeterCategory, description="A family of meters.")
-Resets = strawberry.enum(
-    enums.Resets,
-    description="CYCLE: counts only the current billing cycle; NEVER: cumulative.",
-)
-Enforcement = strawberry.enum(
-    enums.Enforcement,
-    description="HARD: denied at the limit; SOFT: 10 % overage; NONE: never denied.",
-)
-UsageLevel = strawberry.enum(
-    enums.UsageLevel,
-    description="NORMAL below 80 %, WARNING from 80 %, CRITICAL from 90 %, "
+_DESCRIPTIONS: dict[type, str] = {
+    MeterCategory: "A family of meters.",
+    Resets: "CYCLE: counts only the current billing cycle; NEVER: cumulative.",
+    Enforcement: "HARD: denied at the limit; SOFT: 10 % overage; NONE: never denied.",
+    UsageLevel: "NORMAL below 80 %, WARNING from 80 %, CRITICAL from 90 %, "
     "EXCEEDED from 100 % of the limit.",
-)
-PlanTier = strawberry.enum(enums.PlanTier, description="A plan's tier.")
-Role = strawberry.enum(
-    enums.Role,
-    description="Roles in an organization: MEMBER < MANAGER < ADMIN < SUPER_ADMIN.",
-)
-SeatType = strawberry.enum(enums.SeatType, description="A kind of paid seat.")
-SeatStatus = strawberry.enum(
-    enums.SeatStatus, description="Whether a member has a seat."
-)
-BillingModel = strawberry.enum(
-    enums.BillingModel,
-    description="CREDITS: usage draws credits; USD: bring-your-own-model, billed in "
+    PlanTier: "A plan's tier.",
+    Role: "Roles in an organization: MEMBER < MANAGER < ADMIN < SUPER_ADMIN.",
+    SeatType: "A kind of paid seat.",
+    SeatStatus: "Whether a member has a seat.",
+    BillingModel: "CREDITS: usage draws credits; USD: bring-your-own-model, billed in "
     "dollars against a monthly spend cap.",
-)
-BillingState = strawberry.enum(
-    enums.BillingState, description="How an organization pays."
-)
-SubscriptionStatus = strawberry.enum(
-    enums.SubscriptionStatus, description="The subscription's status at the provider."
-)
-CreditPoolKind = strawberry.enum(
-    enums.CreditPoolKind,
-    description="MONTHLY resets every cycle; BONUS never resets but may expire; "
+    BillingState: "How an organization pays.",
+    SubscriptionStatus: "The subscription's status at the provider.",
+    CreditPoolKind: "MONTHLY resets every cycle; BONUS never resets but may expire; "
     "PURCHASED is the prepaid overage balance.",
-)
-CreditUnit = strawberry.enum(enums.CreditUnit, description="What credit amounts count.")
-CreditPrompt = strawberry.enum(
-    enums.CreditPrompt,
-    description="UPGRADE from 75 % used (always on free plans); REFERRAL from 50 %.",
-)
-UpgradeTarget = strawberry.enum(enums.UpgradeTarget, description="Where Upgrade leads.")
-UsageSource = strawberry.enum(enums.UsageSource, description="Where usage came from.")
-AiFeature = strawberry.enum(enums.AiFeature, description="An AI budget category.")
-ModelTier = strawberry.enum(enums.ModelTier, description="A model price tier.")
-UsageRange = strawberry.enum(enums.UsageRange, description="A usage chart's range.")
-Granularity = strawberry.enum(enums.Granularity, description="A chart bucket's width.")
-UsageStatus = strawberry.enum(enums.UsageStatus, description="What became of an event.")
-UsageDecisionCode = strawberry.enum(
-    enums.UsageDecisionCode, description="Why usage is allowed or denied."
-)
-AllowanceStatus = strawberry.enum(
-    enums.AllowanceStatus, description="The daily allowance against its limit."
-)
-PricingCoverage = strawberry.enum(
-    enums.PricingCoverage, description="Whether every AI event in a window was priced."
-)
-ReconciliationStatus = strawberry.enum(
-    enums.ReconciliationStatus, description="Managed AI usage reconciliation."
-)
-WorkspaceCreationReason = strawberry.enum(
-    enums.WorkspaceCreationReason, description="What blocks creating workspaces."
-)
-ApiKeyKind = strawberry.enum(enums.ApiKeyKind, description="What an API key may do.")
-ViewerKind = strawberry.enum(enums.ViewerKind, description="Who is asking.")
+    CreditUnit: "What credit amounts count.",
+    CreditPrompt: "UPGRADE from 75 % used (always on free plans); REFERRAL from 50 %.",
+    UpgradeTarget: "Where Upgrade leads.",
+    UsageSource: "Where usage came from.",
+    AiFeature: "An AI budget category.",
+    ModelTier: "A model price tier.",
+    UsageRange: "A usage chart's range.",
+    Granularity: "A chart bucket's width.",
+    UsageStatus: "What became of an event.",
+    UsageDecisionCode: "Why usage is allowed or denied.",
+    AllowanceStatus: "The daily allowance against its limit.",
+    PricingCoverage: "Whether every AI event in a window was priced.",
+    ReconciliationStatus: "Managed AI usage reconciliation.",
+    WorkspaceCreationReason: "What blocks creating workspaces.",
+    ApiKeyKind: "What an API key may do.",
+    ViewerKind: "Who is asking.",
+}
+
+for _enum, _description in _DESCRIPTIONS.items():
+    strawberry.enum(_enum, description=_description)
+
+__all__ = [
+    "AiFeature",
+    "AllowanceStatus",
+    "ApiKeyKind",
+    "BillingModel",
+    "BillingState",
+    "CreditPoolKind",
+    "CreditPrompt",
+    "CreditUnit",
+    "Enforcement",
+    "Granularity",
+    "MeterCategory",
+    "ModelTier",
+    "PlanTier",
+    "PricingCoverage",
+    "ReconciliationStatus",
+    "Resets",
+    "Role",
+    "SeatStatus",
+    "SeatType",
+    "SubscriptionStatus",
+    "UpgradeTarget",
+    "UsageDecisionCode",
+    "UsageLevel",
+    "UsageRange",
+    "UsageSource",
+    "UsageStatus",
+    "ViewerKind",
+    "WorkspaceCreationReason",
+]

@@ -53,7 +53,7 @@ def is_coded(error: GraphQLError) -> bool:
 
 
 class NotAvailableYet(CodedError):
-    """A contract field whose resolver has not been built yet: an error, never a fake."""
+    """A contract field whose resolver is not built yet: an error, never a fake."""
 
     code = "INTERNAL"
 

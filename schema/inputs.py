@@ -235,7 +235,7 @@ class UsageEventInput:
     organization_id: strawberry.ID = strawberry.field(description="The organization.")
     meter: str = strawberry.field(description="The meter's key.")
     quantity: Decimal = strawberry.field(
-        description="Units, up to 6 decimals; negative only to release cumulative usage."
+        description="Units, up to 6 decimals; negative only releases cumulative usage."
     )
     occurred_at: datetime | None = strawberry.field(
         default=None, description="When it happened; absent = when received."

@@ -18,7 +18,9 @@ def _should_mask(error: GraphQLError) -> bool:
 
 class MaskInternalErrors(MaskErrors):
     def __init__(self) -> None:
-        super().__init__(should_mask_error=_should_mask, error_message="Internal error.")
+        super().__init__(
+            should_mask_error=_should_mask, error_message="Internal error."
+        )
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         log.error("unexpected error at %s", error.path, exc_info=error.original_error)

@@ -51,7 +51,9 @@ OPERATOR = [IsOperator]
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Add or change a meter.", permission_classes=OPERATOR)
+    @strawberry.mutation(
+        description="Add or change a meter.", permission_classes=OPERATOR
+    )
     async def upsert_meter(self, info: Info, input: MeterInput) -> UpsertMeterPayload:
         return await mutations.upsert_meter(info, input)
 
@@ -82,7 +84,9 @@ class Mutation:
         description="Add or change a member (a seat when seatType is given).",
         permission_classes=OPERATOR,
     )
-    async def upsert_member(self, info: Info, input: MemberInput) -> UpsertMemberPayload:
+    async def upsert_member(
+        self, info: Info, input: MemberInput
+    ) -> UpsertMemberPayload:
         return await mutations.upsert_member(info, input)
 
     @strawberry.mutation(
@@ -104,7 +108,9 @@ class Mutation:
     @strawberry.mutation(
         description="Set a model's prices and tier.", permission_classes=OPERATOR
     )
-    async def set_model_price(self, info: Info, input: ModelPriceInput) -> UserErrorsPayload:
+    async def set_model_price(
+        self, info: Info, input: ModelPriceInput
+    ) -> UserErrorsPayload:
         return await mutations.set_model_price(info, input)
 
     @strawberry.mutation(
@@ -128,7 +134,9 @@ class Mutation:
         description="Create an API key; the payload holds its secret, once.",
         permission_classes=OPERATOR,
     )
-    async def create_api_key(self, info: Info, input: ApiKeyInput) -> CreateApiKeyPayload:
+    async def create_api_key(
+        self, info: Info, input: ApiKeyInput
+    ) -> CreateApiKeyPayload:
         return await mutations.create_api_key(info, input)
 
     @strawberry.mutation(description="Revoke an API key.", permission_classes=OPERATOR)
@@ -159,14 +167,16 @@ class Mutation:
             info, str(organization_id), str(user_id), seat_type
         )
 
-    @strawberry.mutation(description="Free a member's seat.", permission_classes=[CanWriteSeats])
+    @strawberry.mutation(
+        description="Free a member's seat.", permission_classes=[CanWriteSeats]
+    )
     async def deallocate_seat(
         self, info: Info, organization_id: strawberry.ID, user_id: strawberry.ID
     ) -> SeatPayload:
         return await mutations.deallocate_seat(info, str(organization_id), str(user_id))
 
     @strawberry.mutation(
-        description="Change the seats paid for (SEATS_IN_USE below the allocated count).",
+        description="Change the seats paid for (SEATS_IN_USE below those allocated).",
         permission_classes=[CanWriteSeats],
     )
     async def change_seats(

@@ -7,11 +7,16 @@ what each field does lives in `resolvers/`.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import strawberry
 
 from auth.permissions import Permission
-from resolvers import billing, members
+from resolvers import allowance, analytics, billing, breakdowns, members, trends, usage
+from resolvers.pagination import decode_cursor, encode_cursor, page_size
+from rules import display
+from rules import meters as meter_rules
+from rules.enums import CreditUnit
 from resolvers.access import OrgScope
 from resolvers.context import Info
 from schema.enums import (
@@ -22,7 +27,6 @@ from schema.enums import (
     SeatStatus,
     UsageRange,
 )
-from schema.errors import NotAvailableYet
 from schema.types.billing import (
     BillingCycle,
     Plan,
@@ -34,8 +38,25 @@ from schema.types.billing import (
 )
 from schema.types.members import MemberConnection
 from schema.types.meters import Meter
-from schema.types.reports import Analytics, DailyAllowancePanel, TopConnection
-from schema.types.usage import AiBudget, Credits, MyUsage, OperationUsage, UsageSeries
+from schema.types.common import PageInfo, Quantity
+from schema.types.reports import (
+    Analytics,
+    DailyAllowancePanel,
+    TopConnection,
+    TopEdge,
+    TopEntry,
+)
+from schema.types.usage import (
+    AiBudget,
+    AiBudgetCategory,
+    CreditPool,
+    Credits,
+    MyUsage,
+    OperationUsage,
+    PersonalMeter,
+    UsagePoint,
+    UsageSeries,
+)
 from schema.types.viewer import ViewerCan
 
 
@@ -113,32 +134,93 @@ class Organization:
         keys: list[str] | None = None,
         category: MeterCategory | None = None,
     ) -> list[Meter]:
-        raise NotAvailableYet("Organization.meters")
+        base, states = await usage.meter_states(info, self.scope)
+        return [
+            meter_type(self.scope, state)
+            for state in usage.listed(base, states, keys, category)
+        ]
 
     @strawberry.field(description="Credits this cycle, by pool, with projections.")
     async def credits(self, info: Info) -> Credits | None:
-        raise NotAvailableYet("Organization.credits")
+        summary = await usage.credit_summary(info, self.scope)
+        if summary is None:
+            return None
+        return credits_type(summary, usage.can_see_dollars(self.scope))
 
     @strawberry.field(description="Operations used this cycle, by credits spent.")
     async def usage_by_operation(self, info: Info) -> list[OperationUsage]:
-        raise NotAvailableYet("Organization.usageByOperation")
+        return [
+            OperationUsage(
+                operation_type=row.meter.key,
+                label=row.meter.label,
+                unit_label=row.meter.unit_label,
+                units=row.totals.quantity,
+                display_units=display.display_units(
+                    row.totals.quantity, row.meter.display_multiplier
+                ),
+                free_units_used=row.totals.free_units_used,
+                free_allowance=row.free_allowance,
+                credits_spent=row.totals.credits,
+                share_percent=row.share_percent,
+                free_allowance_hint=row.hint,
+            )
+            for row in await usage.operation_rows(info, self.scope)
+        ]
 
     @strawberry.field(description="The monthly AI budget by feature category.")
     async def ai_budget(self, info: Info) -> AiBudget | None:
-        raise NotAvailableYet("Organization.aiBudget")
+        view = await breakdowns.ai_budget(info, self.scope)
+        if view is None:
+            return None
+        dollars = usage.can_see_dollars(self.scope)
+        return AiBudget(
+            percent_used=view.percent_used,
+            resets_at=view.resets_at,
+            spent_usd=view.spent_usd if dollars else None,
+            limit_usd=view.limit_usd if dollars else None,
+            credit_balance=view.credit_balance,
+            categories=[
+                AiBudgetCategory(
+                    category=row.category,
+                    tier_label=row.tier,
+                    percent=row.percent,
+                    spent_usd=row.spent_usd if dollars else None,
+                )
+                for row in view.categories
+            ],
+        )
 
     @strawberry.field(
         description="The worker-synced daily AI allowance; null without "
         "billing:read:all or the allowanceUiDetails flag."
     )
     async def daily_allowance(self, info: Info) -> DailyAllowancePanel | None:
-        raise NotAvailableYet("Organization.dailyAllowance")
+        return await allowance.daily_allowance(info, self.scope)
 
     @strawberry.field(description="The viewer's own usage and personal allocations.")
     async def my_usage(self, info: Info) -> MyUsage | None:
-        raise NotAvailableYet("Organization.myUsage")
+        views = await breakdowns.my_meters(info, self.scope)
+        if views is None:
+            return None
+        return MyUsage(
+            meters=[
+                PersonalMeter(
+                    key=view.key,
+                    label=view.label,
+                    used=view.used,
+                    limit=view.limit,
+                    shares_org_pool=view.shares_org_pool,
+                    caption=usage.SHARED_POOL_CAPTION if view.shares_org_pool else None,
+                    level=meter_rules.level(view.used, view.limit),
+                )
+                for view in views
+            ]
+        )
 
-    @strawberry.field(description="The seat directory, by name, Relay-style.")
+    @strawberry.field(
+        description="The seat directory, by name, Relay-style; null without "
+        "billing:read:all."
+    )
     async def members(
         self,
         info: Info,
@@ -148,32 +230,63 @@ class Organization:
         seat_status: SeatStatus | None = None,
         first: int | None = 25,
         after: str | None = None,
-    ) -> MemberConnection:
+    ) -> MemberConnection | None:
+        if not self.scope.access.can(Permission.BILLING_READ_ALL):
+            return None
         return await members.members(
             info, self.scope, search, role, team, seat_status, first, after
         )
 
-    @strawberry.field(description="Credits (dollars for BYOM) over time, by source.")
-    async def usage_series(self, info: Info, range: UsageRange) -> UsageSeries:
-        raise NotAvailableYet("Organization.usageSeries")
+    @strawberry.field(
+        description="Credits (dollars for BYOM, null without billing:read:dollars) "
+        "over time, by source."
+    )
+    async def usage_series(self, info: Info, range: UsageRange) -> UsageSeries | None:
+        unit, granularity, points = await breakdowns.usage_series(
+            info, self.scope, range
+        )
+        if unit is CreditUnit.USD and not usage.can_see_dollars(self.scope):
+            return None
+        return UsageSeries(
+            unit=unit,
+            granularity=granularity,
+            points=[
+                UsagePoint(
+                    start=point.start,
+                    web=point.web,
+                    cli=point.cli,
+                    api=point.api,
+                    total=point.total,
+                )
+                for point in points
+            ],
+        )
 
-    @strawberry.field(description="Workspaces ranked by credits this cycle.")
+    @strawberry.field(
+        description="Workspaces ranked by credits this cycle; null without "
+        "billing:read:all."
+    )
     async def top_workspaces(
         self, info: Info, first: int | None = 10, after: str | None = None
-    ) -> TopConnection:
-        raise NotAvailableYet("Organization.topWorkspaces")
+    ) -> TopConnection | None:
+        return await top_connection(info, self.scope, "workspace", first, after)
 
-    @strawberry.field(description="Workspace groups ranked by credits this cycle.")
+    @strawberry.field(
+        description="Workspace groups ranked by credits this cycle; null without "
+        "billing:read:all."
+    )
     async def top_workspace_groups(
         self, info: Info, first: int | None = 10, after: str | None = None
-    ) -> TopConnection:
-        raise NotAvailableYet("Organization.topWorkspaceGroups")
+    ) -> TopConnection | None:
+        return await top_connection(info, self.scope, "group", first, after)
 
-    @strawberry.field(description="Users ranked by credits this cycle.")
+    @strawberry.field(
+        description="Users ranked by credits this cycle; null without billing:read:all."
+    )
     async def top_users(
         self, info: Info, first: int | None = 10, after: str | None = None
-    ) -> TopConnection:
-        raise NotAvailableYet("Organization.topUsers")
+    ) -> TopConnection | None:
+        return await top_connection(info, self.scope, "user", first, after)
 
     @strawberry.field(description="Managed AI reconciliation status.")
     async def reconciliation(self, info: Info) -> Reconciliation:
@@ -187,4 +300,100 @@ class Organization:
     async def analytics(
         self, info: Info, start: datetime, end: datetime
     ) -> Analytics | None:
-        raise NotAvailableYet("Organization.analytics")
+        view = await analytics.analytics(info, self.scope, start, end)
+        return Analytics(
+            workspace_runtime_hours=view.workspace_runtime_hours,
+            managed_ai_usage=None
+            if view.managed_ai_usage_usd is None
+            else Quantity(amount=view.managed_ai_usage_usd, unit="USD"),
+            reconciliation=await billing.reconciliation(info, self.scope),
+            billing_state=self.scope.organization.billing_state,
+            workspace_creation=await billing.workspace_creation(info, self.scope),
+            provider_project_id=view.provider_project_id,
+        )
+
+
+def meter_type(scope: OrgScope, state: usage.MeterState) -> Meter:
+    used, limit = state.used, state.limit
+    return Meter(
+        key=state.meter.key,
+        label=state.meter.label,
+        category=state.meter.category,
+        unit_label=state.meter.unit_label,
+        used=used,
+        limit=limit,
+        unlimited=limit is None,
+        enforcement=state.enforcement,
+        resets=state.meter.resets,
+        percent=meter_rules.percent(used, limit),
+        progress=meter_rules.progress(used, limit),
+        level=meter_rules.level(used, limit),
+        remaining=meter_rules.remaining(used, limit),
+        resets_at=state.resets_at,
+        blocked=meter_rules.blocked(used, limit, state.enforcement),
+        scope=trends.MeterTrendScope(scope, state.meter.key, state.cumulative),
+    )
+
+
+def credits_type(summary: usage.CreditSummary, can_see_dollars: bool) -> Credits:
+    """Credit amounts for everyone; dollar amounts (BYOM) only with the permission."""
+    shown = summary.unit is CreditUnit.CREDITS or can_see_dollars
+
+    def amount(value: Decimal | None) -> Decimal | None:
+        return value if shown else None
+
+    return Credits(
+        unit=summary.unit,
+        granted=amount(summary.granted),
+        spent=amount(summary.spent),
+        remaining=amount(summary.remaining),
+        progress=summary.progress,
+        pools=[
+            CreditPool(
+                kind=pool.kind,
+                granted=pool.granted,
+                spent=summary.pool_spent.get(pool.grant_id, Decimal(0)),
+                remaining=pool.balance,
+                expires_at=pool.expires_at,
+            )
+            for pool in summary.pools
+        ],
+        avg_per_day=amount(summary.avg_per_day),
+        run_out_in_days=None
+        if summary.run_out_in_days is None
+        else float(summary.run_out_in_days),
+        on_track_to_run_out=summary.on_track_to_run_out,
+        prompts=summary.prompts,
+    )
+
+
+async def top_connection(
+    info: Info, scope: OrgScope, dimension: str, first: int | None, after: str | None
+) -> TopConnection | None:
+    if not scope.access.can(Permission.BILLING_READ_ALL):
+        return None
+    rows = await breakdowns.ranked(info, scope, dimension)
+    size = page_size(first, default=10)
+    offset = 0 if after is None else int(decode_cursor(after, 1)[0]) + 1
+    page = rows[offset : offset + size]
+    edges = [
+        TopEdge(
+            cursor=encode_cursor(offset + position),
+            node=TopEntry(
+                id=strawberry.ID(row.id),
+                name=row.name,
+                amount=row.amount,
+                requests=row.requests,
+                share_percent=row.share_percent,
+            ),
+        )
+        for position, row in enumerate(page)
+    ]
+    return TopConnection(
+        total_count=len(rows),
+        page_info=PageInfo(
+            has_next_page=offset + size < len(rows),
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        edges=edges,
+    )

@@ -116,13 +116,17 @@ class UpsertPlanPayload:
 
 @strawberry.type
 class UpsertOrganizationPayload:
-    organization: Organization | None = strawberry.field(description="The organization.")
+    organization: Organization | None = strawberry.field(
+        description="The organization."
+    )
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type
 class SetSubscriptionPayload:
-    subscription: Subscription | None = strawberry.field(description="The subscription.")
+    subscription: Subscription | None = strawberry.field(
+        description="The subscription."
+    )
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import strawberry
 
-from auth.graphql import IsAuthenticated
+from auth.graphql import CanWriteUsage, IsAuthenticated
 from resolvers import organizations, viewer
 from resolvers.context import Info
 from schema.organization import Organization
+from schema.payloads import UsageCheckResult
+from store import recording
 from schema.types.viewer import ViewerBase
 
 
@@ -64,3 +67,32 @@ class Query:
             scope if isinstance(scope, Exception) else Organization(scope=scope)
             for scope in scopes
         ]
+
+    @strawberry.field(
+        description="Would this event be accepted now? Records nothing. Needs "
+        "usage:write in the organization (SERVICE keys, operators).",
+        permission_classes=[CanWriteUsage],
+    )
+    async def usage_check(
+        self,
+        info: Info,
+        organization_id: strawberry.ID,
+        meter: str,
+        quantity: Decimal,
+        user_id: strawberry.ID | None = None,
+    ) -> UsageCheckResult:
+        check = await recording.check_usage(
+            info.context.sessions,
+            str(organization_id),
+            meter,
+            quantity,
+            None if user_id is None else str(user_id),
+            info.context.now,
+        )
+        return UsageCheckResult(
+            allowed=check.allowed,
+            code=check.code,
+            used=check.used,
+            limit=check.limit,
+            remaining=check.remaining,
+        )

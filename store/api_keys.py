@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.tokens import hash_api_key, new_api_key_secret
 from rules.enums import ApiKeyKind
+from store.errors import Rejected, UserError
 from store.models import ApiKey, ApiKeyOrganization, Organization
-from store.provisioning import Rejected, UserError
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """`last_used_at` is refreshed at most this often, so reads don't all become writes."""
@@ -48,7 +48,9 @@ async def create_api_key(
     if kind is ApiKeyKind.SERVICE and len(organization_ids) != 1:
         errors.append(
             UserError(
-                "organizationIds", "INVALID", "a SERVICE key names exactly one organization"
+                "organizationIds",
+                "INVALID",
+                "a SERVICE key names exactly one organization",
             )
         )
     if kind is ApiKeyKind.PARTNER and not organization_ids:

@@ -25,7 +25,9 @@ BUILTIN_METERS: tuple[MeterSpec, ...] = (
     MeterSpec("contacts", "Contacts", _C.CORE_LIMITS, "contacts", Resets.NEVER),
     MeterSpec("companies", "Companies", _C.CORE_LIMITS, "companies", Resets.NEVER),
     MeterSpec("storage_bytes", "Storage", _C.CORE_LIMITS, "bytes", Resets.NEVER),
-    MeterSpec("emails_sent", "Emails sent", _C.MONTHLY_ACTIVITY, "emails", Resets.CYCLE),
+    MeterSpec(
+        "emails_sent", "Emails sent", _C.MONTHLY_ACTIVITY, "emails", Resets.CYCLE
+    ),
     MeterSpec("ai_tokens", "AI tokens", _C.MONTHLY_ACTIVITY, "tokens", Resets.CYCLE),
     MeterSpec(
         "enrichments", "Enrichments", _C.MONTHLY_ACTIVITY, "enrichments", Resets.CYCLE

@@ -227,7 +227,9 @@ class UsageEvent(Base):
     __tablename__ = "usage_events"
 
     id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
     )
     organization_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE")
@@ -312,7 +314,9 @@ class CreditDraw(Base):
     __tablename__ = "credit_draws"
 
     id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
     )
     organization_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE")
@@ -370,7 +374,9 @@ class AllowanceSnapshot(Base):
     __tablename__ = "allowance_snapshots"
 
     id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
     )
     organization_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE")
@@ -385,7 +391,8 @@ class AllowanceSnapshot(Base):
     unpriced_event_count: Mapped[int] = mapped_column(Integer)
     top_definitions: Mapped[list[dict[str, object]]] = mapped_column(JSON)
 
-    __table_args__ = (Index(None, "organization_id", "synced_at"),)
+    # One snapshot per organization and sync instant: racing workers cannot double it.
+    __table_args__ = (Index(None, "organization_id", "synced_at", unique=True),)
 
 
 class Reconciliation(Base):

@@ -42,13 +42,17 @@ def _dsn(database: str) -> str:
 
 
 def _async_url(database: str) -> str:
-    return make_url(POSTGRES_URL).set(database=database).render_as_string(
-        hide_password=False
+    return (
+        make_url(POSTGRES_URL)
+        .set(database=database)
+        .render_as_string(hide_password=False)
     )
 
 
 async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(_dsn(make_url(POSTGRES_URL).database or "postgres"))
+    connection = await asyncpg.connect(
+        _dsn(make_url(POSTGRES_URL).database or "postgres")
+    )
     try:
         await connection.execute(statement)
     finally:
@@ -132,7 +136,7 @@ async def redis_url() -> str:
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:
         await client.ping()
-    except Exception as error:  # noqa: BLE001 - any failure means unreachable
+    except Exception as error:
         unavailable("Redis", error)
     finally:
         await client.aclose()

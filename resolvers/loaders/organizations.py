@@ -24,7 +24,9 @@ class OrganizationById(StoreLoader[str, Organization | None]):
     async def fetch(
         self, session: AsyncSession, keys: list[str]
     ) -> list[Organization | None]:
-        rows = await session.scalars(select(Organization).where(Organization.id.in_(keys)))
+        rows = await session.scalars(
+            select(Organization).where(Organization.id.in_(keys))
+        )
         return one_per_key(rows, keys, lambda row: row.id)
 
 
@@ -45,8 +47,12 @@ class PlanByKey(StoreLoader[str, Plan | None]):
 
 
 class PlanLimitsByPlan(StoreLoader[str, list[PlanLimit]]):
-    async def fetch(self, session: AsyncSession, keys: list[str]) -> list[list[PlanLimit]]:
-        rows = await session.scalars(select(PlanLimit).where(PlanLimit.plan_key.in_(keys)))
+    async def fetch(
+        self, session: AsyncSession, keys: list[str]
+    ) -> list[list[PlanLimit]]:
+        rows = await session.scalars(
+            select(PlanLimit).where(PlanLimit.plan_key.in_(keys))
+        )
         return many_per_key(rows, keys, lambda row: row.plan_key)
 
 

@@ -1,4 +1,4 @@
-"""Plans, subscriptions, cycles, seats and readiness: the organization's billing set-up."""
+"""Plans, subscriptions, cycles, seats and readiness: the billing set-up."""
 
 from __future__ import annotations
 
@@ -70,7 +70,10 @@ class Seats:
     )
 
 
-@strawberry.type(description="The organization's subscription, as the provider has it.")
+@strawberry.type(
+    name="PlanSubscription",
+    description="The organization's subscription to a plan, as the provider has it.",
+)
 class Subscription:
     status: SubscriptionStatus = strawberry.field(description="Provider status.")
     plan_key: str = strawberry.field(description="The plan subscribed to.")

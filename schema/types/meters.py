@@ -50,4 +50,5 @@ class Meter:
 
     @strawberry.field(description="One point per billing cycle, oldest first.")
     async def trend(self, info: Info, months: int = 6) -> list[TrendPoint]:
-        return await trends.meter_trend(info, self.scope, months)
+        values = await trends.meter_trend(info, self.scope, months)
+        return [TrendPoint(start=value.start, value=value.value) for value in values]

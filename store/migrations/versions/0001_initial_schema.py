@@ -263,7 +263,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_allowance_snapshots_organization_id_synced_at"),
             ["organization_id", "synced_at"],
-            unique=False,
+            unique=True,
         )
 
     op.create_table(

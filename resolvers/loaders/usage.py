@@ -1,0 +1,105 @@
+"""Usage aggregates: rollup sums, credit pools, allocations and prices.
+
+Every rollup sum a request needs goes through `RollupSums`; the loader turns one batch
+of (organization, dimension, range) keys into a single SQL statement.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from resolvers.loaders.base import StoreLoader, many_per_key
+from store.models import (
+    CreditCycleSpend,
+    CreditGrant,
+    ModelPrice,
+    PersonalAllocation,
+    Workspace,
+    WorkspaceGroup,
+)
+from store.rollups import RollupRequest, Totals, sum_rollups_many
+
+
+class RollupSums(StoreLoader[RollupRequest, dict[tuple[str, str], Totals]]):
+    async def fetch(
+        self, session: AsyncSession, keys: list[RollupRequest]
+    ) -> list[dict[tuple[str, str], Totals]]:
+        return await sum_rollups_many(session, keys)
+
+
+class GrantsByOrganization(StoreLoader[str, list[CreditGrant]]):
+    async def fetch(
+        self, session: AsyncSession, keys: list[str]
+    ) -> list[list[CreditGrant]]:
+        rows = await session.scalars(
+            select(CreditGrant)
+            .where(CreditGrant.organization_id.in_(keys))
+            .order_by(CreditGrant.granted_at, CreditGrant.id)
+        )
+        return many_per_key(rows, keys, lambda row: row.organization_id)
+
+
+class CycleSpendByOrganization(
+    StoreLoader[tuple[str, datetime], list[CreditCycleSpend]]
+):
+    """What each pool spent in one cycle of one organization."""
+
+    async def fetch(
+        self, session: AsyncSession, keys: list[tuple[str, datetime]]
+    ) -> list[list[CreditCycleSpend]]:
+        rows = await session.scalars(
+            select(CreditCycleSpend).where(
+                CreditCycleSpend.organization_id.in_({org for org, _ in keys}),
+                CreditCycleSpend.cycle_start.in_({start for _, start in keys}),
+            )
+        )
+        return many_per_key(
+            rows, keys, lambda row: (row.organization_id, row.cycle_start)
+        )
+
+
+class AllocationsByOrganization(StoreLoader[str, list[PersonalAllocation]]):
+    async def fetch(
+        self, session: AsyncSession, keys: list[str]
+    ) -> list[list[PersonalAllocation]]:
+        rows = await session.scalars(
+            select(PersonalAllocation).where(
+                PersonalAllocation.organization_id.in_(keys)
+            )
+        )
+        return many_per_key(rows, keys, lambda row: row.organization_id)
+
+
+class ModelPrices(StoreLoader[str, dict[str, ModelPrice]]):
+    """The whole price table under the key '' (small, read by AI budget rows)."""
+
+    async def fetch(
+        self, session: AsyncSession, keys: list[str]
+    ) -> list[dict[str, ModelPrice]]:
+        prices = {row.model: row for row in await session.scalars(select(ModelPrice))}
+        return [prices for _ in keys]
+
+
+class WorkspacesByOrganization(
+    StoreLoader[str, tuple[dict[str, Workspace], dict[str, WorkspaceGroup]]]
+):
+    async def fetch(
+        self, session: AsyncSession, keys: list[str]
+    ) -> list[tuple[dict[str, Workspace], dict[str, WorkspaceGroup]]]:
+        workspaces = await session.scalars(
+            select(Workspace).where(Workspace.organization_id.in_(keys))
+        )
+        groups = await session.scalars(
+            select(WorkspaceGroup).where(WorkspaceGroup.organization_id.in_(keys))
+        )
+        found: dict[str, tuple[dict[str, Workspace], dict[str, WorkspaceGroup]]] = {
+            key: ({}, {}) for key in keys
+        }
+        for workspace in workspaces:
+            found[workspace.organization_id][0][workspace.id] = workspace
+        for group in groups:
+            found[group.organization_id][1][group.id] = group
+        return [found[key] for key in keys]

@@ -1,0 +1,342 @@
+"""The usage page's numbers: meters, credits, operations, AI budget, own usage.
+
+Every figure comes from hourly rollups (through the `rollup_sums` loader) and the
+credit pre-aggregates; the arithmetic is `rules`'. A field evaluates "as of `at`":
+events that occurred at or before `at` count.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from auth.permissions import Permission
+from resolvers.access import OrgScope
+from resolvers.context import Info
+from rules import credits as credit_rules
+from rules import cycles, display
+from rules import meters as meter_rules
+from rules.enums import (
+    BillingModel,
+    CreditPoolKind,
+    CreditPrompt,
+    CreditUnit,
+    Enforcement,
+    MeterCategory,
+    Resets,
+)
+from schema.errors import BadUserInput
+from store.models import Meter, Plan, PlanLimit, Subscription
+from store.rollups import AI_SPEND_METER, RollupRequest, Totals
+
+ZERO = Decimal(0)
+_AFTER = timedelta(microseconds=1)
+PERSONAL_METERS = ("ai_tokens", "enrichments")
+SHARED_POOL_CAPTION = "You share the organization pool"
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What every usage figure of one organization needs, loaded once per request."""
+
+    scope: OrgScope
+    subscription: Subscription | None
+    plan: Plan | None
+    limits: dict[str, PlanLimit]
+    cycle: cycles.Cycle
+    catalog: list[Meter]
+
+    @property
+    def as_of(self) -> datetime:
+        """Exclusive end of "as of at": events at `at` itself count."""
+        return self.scope.at + _AFTER
+
+    @property
+    def seats(self) -> int:
+        return self.subscription.seats if self.subscription else 0
+
+    def limit_of(self, meter_key: str) -> Decimal | None:
+        row = self.limits.get(meter_key)
+        if row is None:
+            return None
+        return meter_rules.effective_limit(row.limit, row.per_seat, self.seats)
+
+    def enforcement_of(self, meter_key: str) -> Enforcement:
+        row = self.limits.get(meter_key)
+        return row.enforcement if row else meter_rules.default_enforcement(meter_key)
+
+    def cycle_range(self, cycle: cycles.Cycle | None = None) -> RollupRequest:
+        cycle = cycle or self.cycle
+        return RollupRequest(
+            self.scope.id, "total", cycle.start, min(cycle.end, self.as_of)
+        )
+
+    def cumulative_range(self, end: datetime | None = None) -> RollupRequest:
+        return RollupRequest(
+            self.scope.id, "total", None, min(end or self.as_of, self.as_of)
+        )
+
+    def cycles_back(self, count: int) -> list[cycles.Cycle]:
+        subscription = self.subscription
+        if subscription is None:
+            return cycles.recent_cycles(
+                cycles.UNSUBSCRIBED_ANCHOR, self.scope.at, count
+            )
+        return cycles.recent_cycles(
+            subscription.anchor,
+            self.scope.at,
+            count,
+            subscription.current_period_start,
+            subscription.current_period_end,
+        )
+
+
+async def basis(info: Info, scope: OrgScope) -> Basis:
+    loaders = info.context.loaders
+    subscription = await loaders.subscription.load(scope.id)
+    plan = None
+    limits: dict[str, PlanLimit] = {}
+    if subscription is not None:
+        plan = await loaders.plan.load(subscription.plan_key)
+        limits = {
+            row.meter_key: row
+            for row in await loaders.plan_limits.load(subscription.plan_key)
+        }
+        cycle = cycles.cycle_for(
+            subscription.anchor,
+            scope.at,
+            subscription.current_period_start,
+            subscription.current_period_end,
+        )
+    else:
+        cycle = cycles.cycle_for(cycles.UNSUBSCRIBED_ANCHOR, scope.at)
+    catalog = await loaders.meter_catalog.load("")
+    return Basis(scope, subscription, plan, limits, cycle, catalog)
+
+
+async def _sums(info: Info, request: RollupRequest) -> dict[str, Totals]:
+    """Per meter totals of a `total`-dimension request."""
+    found = await info.context.loaders.rollup_sums.load(request)
+    return {meter: totals for (meter, _), totals in found.items()}
+
+
+@dataclass(frozen=True)
+class MeterState:
+    meter: Meter
+    used: Decimal
+    limit: Decimal | None
+    enforcement: Enforcement
+    resets_at: datetime | None
+    has_usage: bool
+
+    @property
+    def cumulative(self) -> bool:
+        return self.meter.resets is Resets.NEVER
+
+
+async def meter_states(info: Info, scope: OrgScope) -> tuple[Basis, list[MeterState]]:
+    """Every catalog meter's state as of `at`, in catalog order."""
+    base = await basis(info, scope)
+    in_cycle = await _sums(info, base.cycle_range())
+    to_date = await _sums(info, base.cumulative_range())
+    states = []
+    for meter in base.catalog:
+        cumulative = meter.resets is Resets.NEVER
+        totals = (to_date if cumulative else in_cycle).get(meter.key, Totals.zero())
+        states.append(
+            MeterState(
+                meter=meter,
+                used=totals.quantity,
+                limit=base.limit_of(meter.key),
+                enforcement=base.enforcement_of(meter.key),
+                resets_at=None if cumulative else base.cycle.end,
+                has_usage=meter.key in in_cycle
+                or (cumulative and totals.quantity != ZERO),
+            )
+        )
+    return base, states
+
+
+def listed(
+    base: Basis,
+    states: list[MeterState],
+    keys: list[str] | None,
+    category: MeterCategory | None,
+) -> list[MeterState]:
+    """The contract's listing: limited or used meters in catalog order; `keys` names
+    exactly which (in the order named), `category` keeps one family."""
+    if keys is not None:
+        by_key = {state.meter.key: state for state in states}
+        unknown = [key for key in keys if key not in by_key]
+        if unknown:
+            raise BadUserInput(f"unknown meters: {', '.join(unknown)}")
+        chosen = [by_key[key] for key in dict.fromkeys(keys)]
+    else:
+        chosen = [
+            state
+            for state in states
+            if state.meter.key in base.limits or state.has_usage
+        ]
+    if category is not None:
+        chosen = [state for state in chosen if state.meter.category is category]
+    return chosen
+
+
+@dataclass(frozen=True)
+class CreditSummary:
+    unit: CreditUnit
+    granted: Decimal | None
+    spent: Decimal
+    remaining: Decimal | None
+    progress: float
+    pools: list[credit_rules.PoolState]
+    pool_spent: dict[str | None, Decimal]
+    avg_per_day: Decimal
+    run_out_in_days: Decimal | None
+    on_track_to_run_out: bool
+    prompts: list[CreditPrompt]
+
+
+async def credit_summary(info: Info, scope: OrgScope) -> CreditSummary | None:
+    base = await basis(info, scope)
+    if base.subscription is None or base.plan is None:
+        return None
+    if scope.organization.billing_model is BillingModel.USD:
+        return await _dollar_summary(info, base)
+    loaders = info.context.loaders
+    spends = await loaders.cycle_spend.load((scope.id, base.cycle.start))
+    grants = await loaders.grants.load(scope.id)
+    spent_by_pool: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
+    for spend in spends:
+        spent_by_pool[spend.grant_id or None] += spend.spent
+    monthly = credit_rules.PoolState(
+        CreditPoolKind.MONTHLY,
+        None,
+        credit_rules.monthly_grant(
+            base.plan.tier,
+            base.plan.monthly_credits,
+            base.plan.credits_per_seat,
+            base.seats,
+        ),
+        spent_by_pool[None],
+        None,
+    )
+    pools = [monthly]
+    for grant in grants:
+        if grant.granted_at > scope.at:
+            continue
+        pool = credit_rules.PoolState(
+            grant.kind, grant.id, grant.amount, grant.spent, grant.expires_at
+        )
+        holds = pool.balance > ZERO and not pool.expired(scope.at)
+        if holds or spent_by_pool[grant.id] > ZERO:
+            pools.append(pool)
+    pools.sort(key=credit_rules.draw_sort_key)
+    spent = sum((spent_by_pool[pool.grant_id] for pool in pools), ZERO)
+    remaining = sum(
+        (ZERO if pool.expired(scope.at) else pool.balance for pool in pools), ZERO
+    )
+    return _summary(
+        base,
+        CreditUnit.CREDITS,
+        monthly.granted,
+        spent,
+        remaining,
+        pools,
+        spent_by_pool,
+    )
+
+
+async def _dollar_summary(info: Info, base: Basis) -> CreditSummary:
+    """BYOM: dollars, the monthly spend cap (the ai_spend_usd limit) as the grant."""
+    in_cycle = await _sums(info, base.cycle_range())
+    spent = in_cycle.get(AI_SPEND_METER, Totals.zero()).quantity
+    cap = base.limit_of(AI_SPEND_METER)
+    remaining = None if cap is None else max(ZERO, cap - spent)
+    return _summary(base, CreditUnit.USD, cap, spent, remaining, [], {})
+
+
+def _summary(
+    base: Basis,
+    unit: CreditUnit,
+    granted: Decimal | None,
+    spent: Decimal,
+    remaining: Decimal | None,
+    pools: list[credit_rules.PoolState],
+    pool_spent: dict[str | None, Decimal],
+) -> CreditSummary:
+    at = base.scope.at
+    average = credit_rules.avg_per_day(
+        spent, cycles.fractional_days_elapsed(base.cycle, at)
+    )
+    run_out = (
+        None if remaining is None else credit_rules.run_out_in_days(remaining, average)
+    )
+    assert base.plan is not None
+    return CreditSummary(
+        unit=unit,
+        granted=granted,
+        spent=spent,
+        remaining=remaining,
+        progress=credit_rules.credit_progress(
+            spent, granted or ZERO, remaining or ZERO
+        ),
+        pools=pools,
+        pool_spent=pool_spent,
+        avg_per_day=average,
+        run_out_in_days=run_out,
+        on_track_to_run_out=credit_rules.on_track_to_run_out(
+            run_out, cycles.fractional_days_remaining(base.cycle, at)
+        ),
+        prompts=credit_rules.prompts(spent, granted or ZERO, base.plan.tier),
+    )
+
+
+def can_see_dollars(scope: OrgScope) -> bool:
+    return scope.access.can(Permission.BILLING_READ_DOLLARS)
+
+
+@dataclass(frozen=True)
+class OperationRow:
+    meter: Meter
+    totals: Totals
+    free_allowance: Decimal | None
+    share_percent: int
+
+    @property
+    def hint(self) -> str | None:
+        multiplier = self.meter.display_multiplier
+        allowance = self.free_allowance
+        return display.free_allowance_hint(
+            display.display_units(self.totals.free_units_used, multiplier),
+            None if allowance is None else display.display_units(allowance, multiplier),
+            self.meter.unit_label,
+        )
+
+
+async def operation_rows(info: Info, scope: OrgScope) -> list[OperationRow]:
+    base = await basis(info, scope)
+    if base.subscription is None:
+        return []
+    in_cycle = await _sums(info, base.cycle_range())
+    used = [
+        (meter, in_cycle[meter.key])
+        for meter in base.catalog
+        if meter.category is MeterCategory.OPERATIONS
+        and meter.key in in_cycle
+        and in_cycle[meter.key].events > 0
+    ]
+    all_credits = sum((totals.credits for _, totals in used), ZERO)
+    rows = [
+        OperationRow(
+            meter,
+            totals,
+            base.limits[meter.key].free_units if meter.key in base.limits else None,
+            display.share_percent(totals.credits, all_credits),
+        )
+        for meter, totals in used
+    ]
+    rows.sort(key=lambda row: (-row.totals.credits, row.meter.key))
+    return rows

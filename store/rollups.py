@@ -1,0 +1,421 @@
+"""Hourly usage pre-aggregates: kept by the write path, summed by every read.
+
+Each accepted event adds to one row per hour, meter and dimension (`total` key '',
+`source`, `user`, `workspace`, `feature`, `feature_model` key 'FEATURE|model'; a
+dimension the event has no value for is skipped). An AI event whose dollar cost is
+known also adds that cost to the `ai_spend_usd` meter (the AI budget), under the same
+hour and dimension keys. That derived row carries only `quantity`: its credits, cost,
+events and free units stay on the event's own meter, so summing any other column
+across meters still counts every event exactly once.
+
+`sum_rollups` is exact for any [start, end): whole hours come from the rollups and the
+partial hours at the edges from the raw events in those edges only, aggregated in SQL,
+so a read costs the hours it spans, never the number of events.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rules.cycles import as_utc
+from rules.enums import AiFeature, UsageSource
+from store.models import UsageEvent, UsageRollup
+from store.types import Amount
+
+AI_SPEND_METER = "ai_spend_usd"
+"""The AI budget meter: every priced AI event's dollar cost counts on it too."""
+
+DIMENSIONS = ("total", "source", "user", "workspace", "feature", "feature_model")
+
+_HOUR = timedelta(hours=1)
+_ZERO = Decimal(0)
+_ROLLUPS = cast(Table, UsageRollup.__table__)
+_KEY_COLUMNS = ("organization_id", "meter_key", "dimension", "dimension_key", "hour")
+_SUM_COLUMNS = (
+    "quantity",
+    "credits",
+    "cost_usd",
+    "free_units_used",
+    "events",
+    "unpriced_events",
+)
+# Both databases cap bound parameters near 32,767 per statement.
+_ROWS_PER_STATEMENT = 32_000 // (len(_KEY_COLUMNS) + len(_SUM_COLUMNS))
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What a set of events adds up to on one meter (and one dimension key)."""
+
+    quantity: Decimal
+    credits: Decimal
+    cost_usd: Decimal
+    free_units_used: Decimal
+    events: int
+    unpriced_events: int
+
+    @classmethod
+    def zero(cls) -> Totals:
+        return cls(_ZERO, _ZERO, _ZERO, _ZERO, 0, 0)
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(
+            self.quantity + other.quantity,
+            self.credits + other.credits,
+            self.cost_usd + other.cost_usd,
+            self.free_units_used + other.free_units_used,
+            self.events + other.events,
+            self.unpriced_events + other.unpriced_events,
+        )
+
+
+class RollupEvent(Protocol):
+    """The fields of an accepted event that rollups read (a `UsageEvent` has them)."""
+
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def meter_key(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def credits(self) -> Decimal: ...
+    @property
+    def cost_usd(self) -> Decimal | None: ...
+    @property
+    def free_units_used(self) -> Decimal: ...
+    @property
+    def unpriced(self) -> bool: ...
+    @property
+    def source(self) -> UsageSource: ...
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def workspace_id(self) -> str | None: ...
+    @property
+    def feature(self) -> AiFeature | None: ...
+    @property
+    def model(self) -> str | None: ...
+
+
+def hour_of(at: datetime) -> datetime:
+    """The UTC hour an instant falls in: the `hour` of its rollup rows."""
+    return as_utc(at).replace(minute=0, second=0, microsecond=0)
+
+
+def _next_hour_start(at: datetime) -> datetime:
+    """The first hour start at or after `at`."""
+    hour = hour_of(at)
+    return hour if hour == at else hour + _HOUR
+
+
+def meter_contributions(event: RollupEvent) -> Iterator[tuple[str, Totals]]:
+    """What one event adds, per meter: its own meter, and the AI budget for its cost."""
+    yield (
+        event.meter_key,
+        Totals(
+            event.quantity,
+            event.credits,
+            event.cost_usd if event.cost_usd is not None else _ZERO,
+            event.free_units_used,
+            1,
+            1 if event.unpriced else 0,
+        ),
+    )
+    if event.meter_key != AI_SPEND_METER and event.cost_usd:
+        yield AI_SPEND_METER, Totals(event.cost_usd, _ZERO, _ZERO, _ZERO, 0, 0)
+
+
+def dimension_keys(event: RollupEvent) -> Iterator[tuple[str, str]]:
+    """(dimension, key) pairs an event is counted under; absent values are skipped."""
+    yield "total", ""
+    yield "source", event.source.name
+    if event.user_id is not None:
+        yield "user", event.user_id
+    if event.workspace_id is not None:
+        yield "workspace", event.workspace_id
+    if event.feature is not None:
+        yield "feature", event.feature.name
+        if event.model is not None:
+            yield "feature_model", f"{event.feature.name}|{event.model}"
+
+
+def _aggregate(
+    events: Sequence[RollupEvent],
+) -> dict[tuple[str, str, str, str, datetime], Totals]:
+    rows: dict[tuple[str, str, str, str, datetime], Totals] = defaultdict(Totals.zero)
+    for event in events:
+        hour = hour_of(event.occurred_at)
+        keys = list(dimension_keys(event))
+        for meter, totals in meter_contributions(event):
+            for dimension, key in keys:
+                row = (event.organization_id, meter, dimension, key, hour)
+                rows[row] = rows[row] + totals
+    return rows
+
+
+async def add_to_rollups(session: AsyncSession, events: Sequence[RollupEvent]) -> None:
+    """Add accepted events to their hourly rows: one multi-row upsert per call.
+
+    Events are aggregated in Python first, so a batch of a thousand events in one hour
+    writes a handful of rows. Rows are written in key order so concurrent writers
+    touching the same rows always lock them in the same order.
+    """
+    aggregated = _aggregate(events)
+    if not aggregated:
+        return
+    rows = [
+        dict(zip(_KEY_COLUMNS, key, strict=True)) | _totals_row(aggregated[key])
+        for key in sorted(aggregated)
+    ]
+    dialect = (await session.connection()).dialect.name
+    for first in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[first : first + _ROWS_PER_STATEMENT]
+        await session.execute(_upsert(dialect, chunk))
+
+
+def _totals_row(totals: Totals) -> dict[str, Any]:
+    return {
+        "quantity": totals.quantity,
+        "credits": totals.credits,
+        "cost_usd": totals.cost_usd,
+        "free_units_used": totals.free_units_used,
+        "events": totals.events,
+        "unpriced_events": totals.unpriced_events,
+    }
+
+
+def _upsert(dialect: str, rows: list[dict[str, Any]]) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE adding to the existing sums (both dialects)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_ROLLUPS).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=list(_KEY_COLUMNS),
+        set_={
+            name: _ROLLUPS.c[name] + statement.excluded[name] for name in _SUM_COLUMNS
+        },
+    )
+
+
+@dataclass(frozen=True)
+class RollupRequest:
+    """One sum a reader needs: an organization's events in [start, end) on a dimension.
+
+    Hashable, so per-request loaders batch and deduplicate identical requests.
+    """
+
+    organization_id: str
+    dimension: str
+    start: datetime | None
+    end: datetime
+    meter_keys: tuple[str, ...] | None = None
+
+
+async def sum_rollups(
+    session: AsyncSession,
+    organization_id: str,
+    dimension: str,
+    start: datetime | None,
+    end: datetime,
+    meter_keys: Collection[str] | None = None,
+) -> dict[tuple[str, str], Totals]:
+    """Totals per (meter, dimension key) of the events that occurred in [start, end).
+
+    `start` None sums from the beginning. One statement: the whole hours inside the
+    range from `usage_rollups`, the partial hours at its edges from `usage_events`.
+    """
+    meters = None if meter_keys is None else tuple(meter_keys)
+    request = RollupRequest(organization_id, dimension, start, end, meters)
+    return (await sum_rollups_many(session, [request]))[0]
+
+
+async def sum_rollups_many(
+    session: AsyncSession, requests: Sequence[RollupRequest]
+) -> list[dict[tuple[str, str], Totals]]:
+    """Every request's totals in one statement, in the order asked.
+
+    Each request's selects (as in `sum_rollups`) carry the request's position, and one
+    GROUP BY over their union answers them all: a page's many sums (the cycle, each
+    trend cycle, each chart bucket, for any number of organizations) cost one round
+    trip.
+    """
+    parts: list[Select[Any]] = []
+    for position, request in enumerate(requests):
+        if request.dimension not in DIMENSIONS:
+            raise ValueError(f"unknown rollup dimension: {request.dimension!r}")
+        end = as_utc(request.end)
+        start = None if request.start is None else as_utc(request.start)
+        if start is not None and start >= end:
+            continue
+        meters = None if request.meter_keys is None else sorted(set(request.meter_keys))
+        if meters == []:
+            continue
+        index = literal(position, Integer()).label("request")
+        parts.extend(
+            part.add_columns(index)
+            for part in _parts(
+                request.organization_id, request.dimension, start, end, meters
+            )
+        )
+    results: list[dict[tuple[str, str], Totals]] = [{} for _ in requests]
+    if not parts:
+        return results
+    combined = union_all(*parts).subquery()
+    query = select(
+        combined.c.request,
+        combined.c.meter_key,
+        combined.c.dimension_key,
+        *(func.sum(combined.c[name]).label(name) for name in _SUM_COLUMNS),
+    ).group_by(combined.c.request, combined.c.meter_key, combined.c.dimension_key)
+    for row in await session.execute(query):
+        results[row.request][(row.meter_key, row.dimension_key)] = Totals(
+            row.quantity,
+            row.credits,
+            row.cost_usd,
+            row.free_units_used,
+            int(row.events),
+            int(row.unpriced_events),
+        )
+    return results
+
+
+def _parts(
+    organization_id: str,
+    dimension: str,
+    start: datetime | None,
+    end: datetime,
+    meters: list[str] | None,
+) -> list[Select[Any]]:
+    """The selects whose union is [start, end): whole hours, then the edge hours."""
+    last_hour = hour_of(end)
+    if start is None:
+        whole: tuple[datetime | None, datetime] | None = (None, last_hour)
+        edges = [(last_hour, end)] if last_hour < end else []
+    else:
+        first_hour = _next_hour_start(start)
+        if first_hour >= last_hour:
+            whole, edges = None, [(start, end)]
+        else:
+            whole = (first_hour, last_hour)
+            edges = [(start, first_hour)] if start < first_hour else []
+            if last_hour < end:
+                edges.append((last_hour, end))
+    parts: list[Select[Any]] = []
+    if whole is not None:
+        parts.append(_whole_hours(organization_id, dimension, *whole, meters))
+    for edge_start, edge_end in edges:
+        parts.extend(_raw(organization_id, dimension, edge_start, edge_end, meters))
+    return parts
+
+
+def _whole_hours(
+    organization_id: str,
+    dimension: str,
+    start: datetime | None,
+    end: datetime,
+    meters: list[str] | None,
+) -> Select[Any]:
+    conditions = [
+        UsageRollup.organization_id == organization_id,
+        UsageRollup.dimension == dimension,
+        UsageRollup.hour < end,
+    ]
+    if start is not None:
+        conditions.append(UsageRollup.hour >= start)
+    if meters is not None:
+        conditions.append(UsageRollup.meter_key.in_(meters))
+    return select(
+        UsageRollup.meter_key.label("meter_key"),
+        UsageRollup.dimension_key.label("dimension_key"),
+        *(getattr(UsageRollup, name).label(name) for name in _SUM_COLUMNS),
+    ).where(*conditions)
+
+
+def _raw(
+    organization_id: str,
+    dimension: str,
+    start: datetime,
+    end: datetime,
+    meters: list[str] | None,
+) -> list[Select[Any]]:
+    """The events of one edge, as the same contributions `add_to_rollups` makes."""
+    key = _dimension_key_sql(dimension)
+    window = and_(
+        UsageEvent.organization_id == organization_id,
+        UsageEvent.occurred_at >= start,
+        UsageEvent.occurred_at < end,
+        key.is_not(None),
+    )
+    zero = literal(_ZERO, Amount())
+    own_meter = and_(window, UsageEvent.meter_key.in_(meters)) if meters else window
+    selects: list[Select[Any]] = [
+        select(
+            UsageEvent.meter_key.label("meter_key"),
+            key.label("dimension_key"),
+            UsageEvent.quantity.label("quantity"),
+            UsageEvent.credits.label("credits"),
+            func.coalesce(UsageEvent.cost_usd, zero).label("cost_usd"),
+            UsageEvent.free_units_used.label("free_units_used"),
+            literal(1, Integer()).label("events"),
+            case((UsageEvent.unpriced, 1), else_=0).label("unpriced_events"),
+        ).where(own_meter)
+    ]
+    if meters is None or AI_SPEND_METER in meters:
+        selects.append(
+            select(
+                literal(AI_SPEND_METER, String()).label("meter_key"),
+                key.label("dimension_key"),
+                UsageEvent.cost_usd.label("quantity"),
+                zero.label("credits"),
+                zero.label("cost_usd"),
+                zero.label("free_units_used"),
+                literal(0, Integer()).label("events"),
+                literal(0, Integer()).label("unpriced_events"),
+            ).where(
+                window,
+                UsageEvent.meter_key != AI_SPEND_METER,
+                UsageEvent.cost_usd.is_not(None),
+                UsageEvent.cost_usd != zero,
+            )
+        )
+    return selects
+
+
+def _dimension_key_sql(dimension: str) -> ColumnElement[Any]:
+    """`dimension_keys` in SQL: the key of each event, NULL where it is skipped."""
+    if dimension == "total":
+        return literal("", String())
+    if dimension == "source":
+        return type_coerce(UsageEvent.source, String())
+    if dimension == "user":
+        return UsageEvent.user_id.expression
+    if dimension == "workspace":
+        return UsageEvent.workspace_id.expression
+    feature = type_coerce(UsageEvent.feature, String())
+    if dimension == "feature":
+        return feature
+    return feature + literal("|", String()) + UsageEvent.model
