@@ -15,12 +15,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from auth.identity import identify
 from auth.tokens import InvalidToken
 from gateway.settings import Settings
 from resolvers.context import Context
 from schema import schema
+from schema.masking import with_codes
 from store.db import SessionFactory, create_engine, session_factory
 
 log = logging.getLogger("usage_gateway")
@@ -66,6 +69,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
             identity=identity,
             auth_error=auth_error,
         )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = with_codes(list(result.errors))
+        return await super().process_result(request, result)
 
 
 def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:

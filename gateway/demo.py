@@ -40,6 +40,7 @@ from rules.enums import (
     SeatType,
     SubscriptionStatus,
     UsageSource,
+    UsageStatus,
 )
 from rules.pricing import TokenCounts
 from store import provisioning as p
@@ -75,6 +76,11 @@ SessionMaker = async_sessionmaker[AsyncSession]
 D = Decimal
 POWER, COLLABORATOR = SeatType.POWER, SeatType.COLLABORATOR
 L = p.PlanLimitSpec
+
+
+class DemoDataError(RuntimeError):
+    """The write path refused demo events as INVALID: the demo is out of date."""
+
 
 UNPRICED_MODEL = "orca-preview-0"
 """A model with no price: its events are recorded unpriced, so coverage is PARTIAL."""
@@ -145,7 +151,7 @@ PLANS: tuple[p.PlanSpec, ...] = (
             L("export_rows", D(50_000)),
             L("lead_captures", D(5_000)),
             L("api_calls", D(250_000)),
-            L("ai_spend_usd", D(20)),
+            L("ai_spend_usd", D(15)),
         ),
     ),
     p.PlanSpec(
@@ -403,7 +409,7 @@ def _organizations() -> tuple[_Org, ...]:
             "forge_byom",
             6,
             datetime(2025, 8, 20, 12, 0, tzinfo=UTC),
-            "forgeagents.example",
+            "byom.forgeagents.example",
             _people(
                 random.Random("people-forge-byom"),
                 6,
@@ -557,7 +563,17 @@ async def load_demo(sessions: SessionMaker, now: datetime) -> None:
             key=lambda event: (event.occurred_at or now, event.idempotency_key),
         )
         for start in range(0, len(events), BATCH_SIZE):
-            await record_usage(sessions, events[start : start + BATCH_SIZE], now)
+            outcomes = await record_usage(
+                sessions, events[start : start + BATCH_SIZE], now
+            )
+            # Denials are part of the story (a plan without realtime, paused AI);
+            # an INVALID event means the demo itself is wrong, so say so loudly.
+            invalid = [o for o in outcomes if o.status is UsageStatus.INVALID]
+            if invalid:
+                raise DemoDataError(
+                    f"{len(invalid)} demo events were refused as INVALID, e.g. "
+                    f"{invalid[0].idempotency_key}: {invalid[0].message}"
+                )
 
     # The daily allowance panel shows the worker's snapshot; take one now so the
     # demo does not open on "no snapshot yet" (a second load finds it stored).
@@ -584,8 +600,10 @@ async def _provision(session: AsyncSession, organization: _Org, now: datetime) -
     for workspace in organization.workspaces:
         await p.upsert_workspace(session, workspace)
     if organization.id == "org_pipeline":
+        # Marco (the printed member) and two more: people[2] is the owner, [5] a
+        # manager, so allocations show on more than one row of the directory.
         for user, meter, limit in (
-            (DEMO_MEMBER_USER, "ai_tokens", D(250_000)),
+            (DEMO_MEMBER_USER, "ai_tokens", D(160_000)),
             (DEMO_MEMBER_USER, "enrichments", D(60)),
             (_user_id("org_pipeline", organization.people[2]), "ai_tokens", D(250_000)),
             (_user_id("org_pipeline", organization.people[5]), "enrichments", D(120)),
@@ -782,7 +800,7 @@ def _meetly(u: _Usage) -> None:
         for number, name in enumerate(_MEETLY_DEFINITIONS, start=1)
     ]
     popularity = [1 / rank for rank in range(1, len(definitions) + 1)]
-    for at in u.spread(2300, growth=0.4):
+    for at in u.spread(1700, growth=0.4):
         feature = AiFeature.SUMMARY if rng.random() < 0.65 else AiFeature.COACHING
         if feature is AiFeature.SUMMARY:
             model = _pick(
@@ -807,7 +825,7 @@ def _meetly(u: _Usage) -> None:
             at,
             feature,
             model,
-            u.tokens((2500, 9000), (150, 700), cache=0.4),
+            u.tokens((3400, 12000), (200, 950), cache=0.4),
             user_id=u.user(),
             definition=rng.choices(definitions, popularity)[0],
         )
@@ -820,10 +838,10 @@ def _meetly(u: _Usage) -> None:
         user_id=u.users[4],
         definition=definitions[0],
     )
-    for at in u.spread(700, growth=0.3):
-        u.add("insights", D(rng.randint(1, 4)), at, user_id=u.user())
-    for at in u.spread(620, growth=0.3):
-        minutes = rng.choice((15, 30, 30, 45, 45, 60, 60, 60, 90))
+    for at in u.spread(540, growth=0.3):
+        u.add("insights", D(rng.randint(1, 5)), at, user_id=u.user())
+    for at in u.spread(460, growth=0.3):
+        minutes = rng.choice((20, 40, 40, 60, 60, 80, 80, 80, 120))
         u.add("transcription_hours", _hours(minutes), at, user_id=u.user())
 
 
@@ -838,9 +856,9 @@ def _pipeline(u: _Usage) -> None:
     u.add("companies", D(4_100), start, user_id=admin, source=UsageSource.API)
     u.add("storage_bytes", D(30 * 10**9), start, user_id=admin, source=UsageSource.API)
     for meter, count, low, high, release_share in (
-        ("contacts", 520, 5, 60, 0.12),
-        ("companies", 240, 1, 18, 0.1),
-        ("storage_bytes", 380, 2 * 10**6, 110 * 10**6, 0.15),
+        ("contacts", 370, 7, 84, 0.12),
+        ("companies", 170, 1, 25, 0.1),
+        ("storage_bytes", 270, 3 * 10**6, 155 * 10**6, 0.15),
     ):
         for at in u.spread(count, growth=0.3):
             quantity = rng.randint(low, high)
@@ -849,13 +867,13 @@ def _pipeline(u: _Usage) -> None:
             u.add(meter, D(quantity), at, user_id=u.user(), source=UsageSource.WEB)
 
     for meter, count, low, high, source in (
-        ("emails_sent", 370, 20, 320, UsageSource.WEB),
-        ("enrichments", 640, 1, 16, UsageSource.WEB),
-        ("workflow_executions", 700, 10, 120, UsageSource.API),
-        ("import_rows", 110, 200, 3500, UsageSource.WEB),
-        ("export_rows", 90, 100, 2200, UsageSource.WEB),
-        ("lead_captures", 700, 1, 5, UsageSource.API),
-        ("api_calls", 900, 100, 1100, UsageSource.API),
+        ("emails_sent", 260, 28, 450, UsageSource.WEB),
+        ("enrichments", 450, 1, 22, UsageSource.WEB),
+        ("workflow_executions", 500, 14, 170, UsageSource.API),
+        ("import_rows", 80, 280, 4900, UsageSource.WEB),
+        ("export_rows", 65, 140, 3000, UsageSource.WEB),
+        ("lead_captures", 500, 1, 7, UsageSource.API),
+        ("api_calls", 640, 140, 1540, UsageSource.API),
     ):
         for at in u.spread(count, growth=0.35):
             u.add(meter, D(rng.randint(low, high)), at, user_id=u.user(), source=source)
@@ -876,7 +894,7 @@ def _pipeline(u: _Usage) -> None:
         AiFeature.SUMMARY: ((3000, 12000), (150, 600)),
         AiFeature.CHAT: ((2500, 14000), (200, 1400)),
     }
-    for at in u.spread(2400, growth=0.35):
+    for at in u.spread(1700, growth=0.35):
         feature, _, models = rng.choices(features, [f[1] for f in features])[0]
         prompt, output = sizes[feature]
         user = DEMO_MEMBER_USER if rng.random() < 0.04 else u.user()
@@ -897,7 +915,7 @@ def _forge(u: _Usage) -> None:
     workspaces = [w.id for w in u.organization.workspaces]
     workspace_weights = [rng.lognormvariate(0, 0.7) for _ in workspaces]
     runs = 0
-    while len(u.events) < 5600:
+    while len(u.events) < 4200:
         runs += 1
         start = u.instant(growth=0.8, hour_shift=-7)
         agent = rng.random() < 0.8
@@ -924,7 +942,7 @@ def _forge(u: _Usage) -> None:
                 at,
                 feature,
                 model,
-                u.tokens((5000, 22000), (100, 900), cache=0.7),
+                u.tokens((6500, 29000), (130, 1200), cache=0.7),
                 user_id=user,
                 workspace_id=workspace,
                 source=source,
@@ -934,27 +952,27 @@ def _forge(u: _Usage) -> None:
 def _forge_byom(u: _Usage) -> None:
     """Bring-your-own-model: dollars, not credits, against a monthly spend cap."""
     rng = u.rng
-    for at in u.spread(1200, growth=0.5, hour_shift=-7):
+    for at in u.spread(900, growth=0.5, hour_shift=-7):
         feature = AiFeature.AGENT if rng.random() < 0.7 else AiFeature.CHAT
         source = UsageSource.CLI if rng.random() < 0.6 else UsageSource.WEB
         if rng.random() < 0.5:
-            # The customer's own provider reports the cost; tokens are not priced.
+            # The customer's own provider account reports the cost: no token pricing.
             u.add(
                 "ai_tokens",
-                D(rng.randint(4000, 30000)),
+                D(rng.randint(5000, 40000)),
                 at,
                 user_id=u.user(),
                 source=source,
                 feature=feature,
-                model="byom-custom",
-                cost_usd=D(rng.randint(6000, 120_000)) / 100_000,
+                model=_pick(rng, (("atlas-standard-2", 60), ("atlas-reasoning-1", 40))),
+                cost_usd=D(rng.randint(8000, 160_000)) / 100_000,
             )
         else:
             u.ai(
                 at,
                 feature,
                 _pick(rng, (("atlas-standard-2", 70), ("atlas-reasoning-1", 30))),
-                u.tokens((8000, 40000), (300, 2000), cache=0.5),
+                u.tokens((10000, 53000), (400, 2700), cache=0.5),
                 user_id=u.user(),
                 source=source,
             )
@@ -965,9 +983,9 @@ def _hostel(u: _Usage) -> None:
     rng = u.rng
     workspaces = [w.id for w in u.organization.workspaces]
     days = HISTORY_DAYS if u.organization.id == "org_hostel" else 12
-    count = 760 if u.organization.id == "org_hostel" else 36
+    count = 560 if u.organization.id == "org_hostel" else 30
     for at in u.spread(count, days=days, hour_shift=1):
-        minutes = rng.choice((15, 30, 45, 60, 90, 120, 180, 240, 360))
+        minutes = rng.choice((20, 40, 60, 80, 120, 160, 240, 320, 480))
         u.add(
             "workspace_runtime_hours",
             _hours(minutes),
@@ -982,13 +1000,13 @@ def _callbell(u: _Usage) -> None:
     """Communications: operations with free allowances, the rest paid in credits."""
     rng = u.rng
     for meter, count, low, high, scale in (
-        ("voice", 1000, 30, 1500, 60),  # seconds -> minutes
-        ("recording", 600, 60, 1800, 60),
-        ("transcription", 480, 60, 1200, 60),
-        ("sms", 1000, 1, 30, 1),
-        ("mms", 240, 1, 3, 1),
-        ("email", 400, 20, 400, 1),
-        ("ai_text", 400, 2, 14, 1),
+        ("voice", 730, 40, 2050, 60),  # seconds -> minutes
+        ("recording", 440, 80, 2450, 60),
+        ("transcription", 350, 80, 1650, 60),
+        ("sms", 730, 1, 41, 1),
+        ("mms", 175, 1, 4, 1),
+        ("email", 290, 28, 550, 1),
+        ("ai_text", 290, 3, 19, 1),
     ):
         for at in u.spread(count, growth=0.3, hour_shift=-5):
             quantity = (D(rng.randint(low, high)) / scale).quantize(D("0.000001"))

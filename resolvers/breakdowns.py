@@ -211,7 +211,7 @@ class Ranked:
 
 
 async def ranked(info: Info, scope: OrgScope, dimension: str) -> list[Ranked]:
-    """Workspaces, workspace groups or users by credits (dollars for BYOM) this cycle."""
+    """Workspaces, groups or users by credits (dollars for BYOM) this cycle."""
     base: Basis = await basis(info, scope)
     dollars = scope.organization.billing_model is BillingModel.USD
     loaders = info.context.loaders

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import strawberry
 from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -69,7 +70,7 @@ async def members(
 ) -> MemberConnection:
     size = page_size(first, default=25)
     conditions = _filters(scope.id, search, role, team, seat_status)
-    page: Select[tuple[MemberRow, User]] = (
+    page: Select[MemberRow, User] = (
         select(MemberRow, User)
         .join(User, User.id == MemberRow.user_id)
         .where(*conditions)
@@ -77,7 +78,8 @@ async def members(
         .limit(size + 1)
     )
     if after is not None:
-        name, user_id = decode_cursor(after, 2)
+        position = decode_cursor(after, 2)
+        name, user_id = position[0], position[1]
         page = page.where(tuple_(User.name, User.id) > tuple_(str(name), str(user_id)))
     async with info.context.sessions() as session:
         total = await session.scalar(
@@ -107,7 +109,7 @@ async def members(
         MemberEdge(
             cursor=encode_cursor(user.name, user.id),
             node=Member(
-                user_id=user.id,
+                user_id=strawberry.ID(user.id),
                 email=user.email,
                 name=user.name,
                 role=member.role,

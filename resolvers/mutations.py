@@ -44,8 +44,9 @@ async def upsert_meter(
         info, lambda s: provisioning.upsert_meter(s, spec)
     )
     return payloads.UpsertMeterPayload(
-        meter=meter
-        and payloads.CatalogMeter(
+        meter=None
+        if meter is None
+        else payloads.CatalogMeter(
             key=meter.key,
             label=meter.label,
             category=meter.category,
@@ -83,8 +84,9 @@ async def upsert_plan(info: Info, data: inputs.PlanInput) -> payloads.UpsertPlan
     )
     plan, errors = await apply_change(info, lambda s: provisioning.upsert_plan(s, spec))
     return payloads.UpsertPlanPayload(
-        plan=plan
-        and payloads.CatalogPlan(key=plan.key, name=plan.name, tier=plan.tier),
+        plan=None
+        if plan is None
+        else payloads.CatalogPlan(key=plan.key, name=plan.name, tier=plan.tier),
         user_errors=errors,
     )
 
@@ -136,7 +138,8 @@ async def set_subscription(
         info, lambda s: provisioning.set_subscription(s, spec, now)
     )
     return payloads.SetSubscriptionPayload(
-        subscription=row and billing.subscription_type(row), user_errors=errors
+        subscription=None if row is None else billing.subscription_type(row),
+        user_errors=errors,
     )
 
 
@@ -200,8 +203,9 @@ async def upsert_workspace(
         info, lambda s: provisioning.upsert_workspace(s, spec)
     )
     return payloads.UpsertWorkspacePayload(
-        workspace=row
-        and payloads.Workspace(
+        workspace=None
+        if row is None
+        else payloads.Workspace(
             id=strawberry.ID(row.id),
             name=row.name,
             group_id=None if row.group_id is None else strawberry.ID(row.group_id),
@@ -225,8 +229,9 @@ async def grant_credits(
         info, lambda s: provisioning.grant_credits(s, spec, now)
     )
     return payloads.GrantCreditsPayload(
-        grant=row
-        and payloads.CreditGrant(
+        grant=None
+        if row is None
+        else payloads.CreditGrant(
             id=strawberry.ID(row.id),
             kind=row.kind,
             amount=row.amount,

@@ -47,8 +47,10 @@ async def viewer_organization_scopes(info: Info) -> list[OrgScope]:
         )
         scopes = []
         for membership, organization in zip(memberships, organizations, strict=True):
-            access = organization and access_for(identity, organization, membership)
-            if organization is not None and access is not None:
+            if organization is None:
+                continue
+            access = access_for(identity, organization, membership)
+            if access is not None:
                 scopes.append(OrgScope(organization, info.context.now, access))
         return scopes
     organizations = await loaders.organization.load_many(
@@ -78,7 +80,11 @@ async def organization_scopes(
     for organization_id, organization, membership in zip(
         organization_ids, organizations, memberships, strict=True
     ):
-        access = organization and access_for(identity, organization, membership)
+        access = (
+            None
+            if organization is None
+            else access_for(identity, organization, membership)
+        )
         if organization is None or access is None:
             results.append(NotFound(f"no organization {organization_id!r}"))
         else:

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
-import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from decimal import Decimal
 
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import ExecutionContext
+
+from schema.errors import is_coded
 from schema.masking import MaskInternalErrors
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.scalars import DecimalScalar
 from schema.subscription import Subscription
 
-schema = strawberry.Schema(
+
+class GatewaySchema(strawberry.Schema):
+    """Logs only unexpected errors: a NOT_FOUND or FORBIDDEN is an answer, not a bug."""
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        unexpected = [error for error in errors if not is_coded(error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+schema = GatewaySchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
+    scalar_overrides={Decimal: DecimalScalar},
     extensions=[
         # Factories: both caches live at module level, shared by every request.
         lambda: ParserCache(maxsize=512),

@@ -6,6 +6,8 @@ resolvers and the store all handle the very same enum objects.
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 
 from rules.enums import (
@@ -39,7 +41,7 @@ from rules.enums import (
     WorkspaceCreationReason,
 )
 
-_DESCRIPTIONS: dict[type, str] = {
+_DESCRIPTIONS: dict[type[Enum], str] = {
     MeterCategory: "A family of meters.",
     Resets: "CYCLE: counts only the current billing cycle; NEVER: cumulative.",
     Enforcement: "HARD: denied at the limit; SOFT: 10 % overage; NONE: never denied.",

@@ -33,3 +33,12 @@ class MaskInternalErrors(MaskErrors):
             original_error=None,
             extensions={"code": "INTERNAL"},
         )
+
+
+def with_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Syntax, validation and variable errors come from graphql-core without a code;
+    they are the caller's to fix, so they say BAD_USER_INPUT."""
+    for error in errors:
+        if not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+    return errors

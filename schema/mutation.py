@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from strawberry.permission import BasePermission
 
 from auth.graphql import (
     CanWriteAllocations,
@@ -46,7 +47,7 @@ from schema.payloads import (
     UserErrorsPayload,
 )
 
-OPERATOR = [IsOperator]
+OPERATOR: list[type[BasePermission]] = [IsOperator]
 
 
 @strawberry.type

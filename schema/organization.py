@@ -13,12 +13,12 @@ import strawberry
 
 from auth.permissions import Permission
 from resolvers import allowance, analytics, billing, breakdowns, members, trends, usage
+from resolvers.access import OrgScope
+from resolvers.context import Info
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
 from rules import display
 from rules import meters as meter_rules
 from rules.enums import CreditUnit
-from resolvers.access import OrgScope
-from resolvers.context import Info
 from schema.enums import (
     BillingModel,
     BillingState,
@@ -36,9 +36,9 @@ from schema.types.billing import (
     Subscription,
     WorkspaceCreation,
 )
+from schema.types.common import PageInfo, Quantity
 from schema.types.members import MemberConnection
 from schema.types.meters import Meter
-from schema.types.common import PageInfo, Quantity
 from schema.types.reports import (
     Analytics,
     DailyAllowancePanel,

@@ -12,8 +12,8 @@ from resolvers import organizations, viewer
 from resolvers.context import Info
 from schema.organization import Organization
 from schema.payloads import UsageCheckResult
-from store import recording
 from schema.types.viewer import ViewerBase
+from store import recording
 
 
 @strawberry.type(description="The caller, with the organizations it can see.")
@@ -63,8 +63,9 @@ class Query:
         scopes = await organizations.organization_scopes(
             info, [str(i) for i in ids], at
         )
+        # graphql-core turns an Exception entry into that entry's own located error.
         return [
-            scope if isinstance(scope, Exception) else Organization(scope=scope)
+            scope if isinstance(scope, Exception) else Organization(scope=scope)  # type: ignore[misc]
             for scope in scopes
         ]
 

@@ -38,7 +38,7 @@ async def compute_snapshot(
             ).where(in_window)
         )
     ).one()
-    used_units = quantize(cost_units(Decimal(cost)))
+    used_units = quantize(cost_units(Decimal(cost or 0)))
     limit_units = await session.scalar(
         select(Plan.daily_allowance_units)
         .join(Subscription, Subscription.plan_key == Plan.key)
@@ -87,7 +87,7 @@ async def _definition_costs(
         .group_by(UsageEvent.definition_id)
     )
     return [
-        allowance.DefinitionCost(str(definition_id), name, Decimal(cost))
+        allowance.DefinitionCost(str(definition_id), name, Decimal(cost or 0))
         for definition_id, name, cost in rows
     ]
 

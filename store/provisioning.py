@@ -87,8 +87,12 @@ SEATS_IN_USE = "SEATS_IN_USE"
 
 _MAX_INT = 2**31 - 1
 """Counts live in INTEGER columns (32-bit on PostgreSQL)."""
-_MAX_AMOUNT = Decimal(2**63 - 1).scaleb(-SCALE)
-"""SQLite keeps amounts as 64-bit counts of millionths; one bound for both databases."""
+_MAX_AMOUNT = {
+    # Spelled out: computing 10**32 - 0.000001 would round in a 28-digit context.
+    "postgresql": Decimal("9" * (38 - SCALE) + "." + "9" * SCALE),
+    "sqlite": Decimal(2**63 - 1).scaleb(-SCALE),
+}
+"""The largest storable amount: NUMERIC(38, 6), or 64-bit millionths on SQLite."""
 _SEAT_PREFERENCE = (SeatType.POWER, SeatType.COLLABORATOR)
 """Which seat type `allocate_seat` hands out when the caller names none."""
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
@@ -207,8 +211,9 @@ class ReconciliationSpec:
 class _Checks:
     """Collects every problem with an input, so one reply can list them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_amount: Decimal) -> None:
         self.errors: list[UserError] = []
+        self.max_amount = max_amount
 
     def fail(self, field: str, code: str, message: str) -> None:
         self.errors.append(UserError(field, code, message))
@@ -248,7 +253,7 @@ class _Checks:
         elif value < 0 or (positive and value == 0):
             wanted = "greater than zero" if positive else "zero or more"
             self.fail(field, INVALID, f"{field} must be {wanted}, got {value}")
-        elif value > _MAX_AMOUNT:
+        elif value > self.max_amount:
             self.fail(field, INVALID, f"{field} is too large to store")
 
     def count(self, field: str, value: int | None, *, minimum: int = 0) -> None:
@@ -265,6 +270,12 @@ class _Checks:
         """Naive datetimes would be guessed into a zone: refuse them instead."""
         if value is not None and (value.tzinfo is None or value.utcoffset() is None):
             self.fail(field, INVALID, f"{field} must carry a time zone (UTC)")
+
+
+async def _checks(session: AsyncSession) -> _Checks:
+    """Checks bounded by what this database can store (SQLite holds less)."""
+    dialect = (await session.connection()).dialect.name
+    return _Checks(_MAX_AMOUNT.get(dialect, _MAX_AMOUNT["sqlite"]))
 
 
 def _clean_text(value: str | None) -> str | None:
@@ -395,7 +406,7 @@ async def upsert_meter(session: AsyncSession, spec: MeterSpec) -> Meter:
     A built-in meter keeps its category, reset and display multiplier: the rules
     (cumulative releases, operation breakdowns, AI meters) are written against them.
     """
-    checks = _Checks()
+    checks = await _checks(session)
     checks.identifier("key", spec.key, 64)
     checks.text("label", spec.label, 128)
     checks.text("unitLabel", spec.unit_label, 64)
@@ -432,7 +443,7 @@ async def upsert_plan(session: AsyncSession, spec: PlanSpec) -> Plan:
     Stored rows are updated in place and only the missing ones deleted, so applying
     the same spec again issues no writes.
     """
-    checks = _Checks()
+    checks = await _checks(session)
     checks.identifier("key", spec.key, 64)
     checks.text("name", spec.name, 128)
     checks.count("priceMonthlyCents", spec.price_monthly_cents)
@@ -530,7 +541,7 @@ async def upsert_organization(
     session: AsyncSession, spec: OrganizationSpec, now: datetime
 ) -> Organization:
     """Create or change an organization; `created_at` is kept from its creation."""
-    checks = _Checks()
+    checks = await _checks(session)
     checks.identifier("id", spec.id, 64)
     checks.text("name", spec.name, 200)
     if spec.provider_project_id is not None:
@@ -566,7 +577,7 @@ async def set_subscription(
     `change_seats` is where SEATS_IN_USE applies. `updated_at` moves only when
     something changed, so a repeated sync is a no-op.
     """
-    checks = _Checks()
+    checks = await _checks(session)
     await _organization(session, checks, spec.organization_id)
     if checks.identifier("planKey", spec.plan_key, 64) and (
         await session.get(Plan, spec.plan_key) is None
@@ -615,7 +626,7 @@ async def upsert_member(
     The `users` row is shared by every organization the person belongs to, so the
     latest email and name given win everywhere.
     """
-    checks = _Checks()
+    checks = await _checks(session)
     organization = await _organization(session, checks, spec.organization_id)
     checks.identifier("userId", spec.user_id, 64)
     email = spec.email.strip()
@@ -692,7 +703,7 @@ async def _replace_teams(
 
 async def upsert_workspace(session: AsyncSession, spec: WorkspaceSpec) -> Workspace:
     """Create or change a workspace; no group id takes it out of its group."""
-    checks = _Checks()
+    checks = await _checks(session)
     await _organization(session, checks, spec.organization_id)
     checks.identifier("id", spec.id, 64)
     checks.text("name", spec.name, 200)
@@ -733,7 +744,7 @@ async def grant_credits(
     A grant already drawn from may change its amount and expiry, but never below
     what was spent nor into another kind or organization: the ledger points at it.
     """
-    checks = _Checks()
+    checks = await _checks(session)
     await _organization(session, checks, spec.organization_id)
     if spec.kind not in (CreditPoolKind.BONUS, CreditPoolKind.PURCHASED):
         checks.fail(
@@ -777,7 +788,7 @@ async def grant_credits(
 
 async def set_model_price(session: AsyncSession, spec: ModelPriceSpec) -> ModelPrice:
     """Price a model per million tokens; later events are priced with it."""
-    checks = _Checks()
+    checks = await _checks(session)
     checks.identifier("model", spec.model, 128)
     checks.amount("inputPerMillionUsd", spec.input_per_million_usd)
     checks.amount("outputPerMillionUsd", spec.output_per_million_usd)
@@ -802,7 +813,7 @@ async def set_reconciliation(
     session: AsyncSession, spec: ReconciliationSpec
 ) -> Reconciliation:
     """Record the managed-AI reconciliation state reported for an organization."""
-    checks = _Checks()
+    checks = await _checks(session)
     await _organization(session, checks, spec.organization_id)
     checks.amount("managedAiUsageUsd", spec.managed_ai_usage_usd)
     checks.instant("reconciledAt", spec.reconciled_at)
@@ -832,7 +843,7 @@ async def allocate_seat(
     first type with room (POWER, then COLLABORATOR). `now` is part of the shared
     signature; seats carry no timestamp today.
     """
-    checks = _Checks()
+    checks = await _checks(session)
     organization = await _organization(session, checks, organization_id)
     member = await _member(session, checks, organization, user_id)
     checks.raise_if_any()
@@ -851,7 +862,7 @@ async def deallocate_seat(
     session: AsyncSession, organization_id: str, user_id: str
 ) -> Member:
     """Free a member's seat; freeing a seat the member does not hold is a no-op."""
-    checks = _Checks()
+    checks = await _checks(session)
     organization = await _organization(session, checks, organization_id)
     member = await _member(session, checks, organization, user_id)
     checks.raise_if_any()
@@ -866,7 +877,7 @@ async def change_seats(
     session: AsyncSession, organization_id: str, total: int, now: datetime
 ) -> Subscription:
     """Change the seats paid for; never below the seats allocated (SEATS_IN_USE)."""
-    checks = _Checks()
+    checks = await _checks(session)
     organization = await _organization(session, checks, organization_id)
     checks.count("total", total)
     subscription = None
@@ -904,7 +915,7 @@ async def set_personal_allocation(
     limit: Decimal | None,
 ) -> PersonalAllocation | None:
     """Set a member's own limit on a meter; a None limit removes it (returns None)."""
-    checks = _Checks()
+    checks = await _checks(session)
     organization = await _organization(session, checks, organization_id)
     await _member(session, checks, organization, user_id)
     if checks.identifier("meter", meter, 64) and not await _existing_meters(

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -81,7 +81,6 @@ from rules.enums import (
     CreditPoolKind,
     Enforcement,
     MeterCategory,
-    PlanTier,
     Resets,
     SubscriptionStatus,
     UsageDecisionCode,
@@ -114,6 +113,7 @@ from store.rollups import (
     add_to_rollups,
     meter_contributions,
     sum_rollups_many,
+    unnested_rows,
 )
 from store.types import Amount
 
@@ -207,8 +207,7 @@ async def record_usage(
         return []
     async with sessions() as session, session.begin():
         dialect = (await session.connection()).dialect.name
-        if dialect == "sqlite":
-            await session.execute(text("BEGIN IMMEDIATE"))
+        await _begin_deciding(session, dialect)
         books = await _Books.load(session, events, now, lock=True)
         outcomes = [books.decide(index, spec) for index, spec in enumerate(events)]
         await _store(session, books, dialect)
@@ -239,7 +238,8 @@ async def check_usage(
         occurred_at=now,
         user_id=user_id,
     )
-    async with sessions() as session:
+    async with sessions() as session, session.begin():
+        await _plan_per_call(session, (await session.connection()).dialect.name)
         books = await _Books.load(session, [spec], now, lock=False)
     outcome = books.decide(0, spec, claim=False)
     used, limit = books.standing(spec, now)
@@ -251,6 +251,30 @@ async def check_usage(
         limit=limit,
         remaining=remaining(used, limit),
     )
+
+
+async def _begin_deciding(session: AsyncSession, dialect: str) -> None:
+    """Start the transaction the way decisions need it.
+
+    SQLite: take the database's write lock now (BEGIN IMMEDIATE), so that what is read
+    next cannot change before the writes. PostgreSQL: the organization rows are locked
+    by the first query that reads them (`_load_orgs`).
+    """
+    if dialect == "sqlite":
+        await session.execute(text("BEGIN IMMEDIATE"))
+    await _plan_per_call(session, dialect)
+
+
+async def _plan_per_call(session: AsyncSession, dialect: str) -> None:
+    """PostgreSQL: plan this transaction's statements for their actual parameters.
+
+    A connection otherwise reuses the plan it cached for a statement after five runs;
+    cached while a table was nearly empty (a fresh install under load) that plan is a
+    sequential scan, kept until statistics catch up: seconds per call instead of
+    milliseconds. Planning these few statements each time costs well under one.
+    """
+    if dialect == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def _code(outcome: EventOutcome) -> UsageDecisionCode:
@@ -280,15 +304,11 @@ class _Terms:
     period_start: datetime | None
     period_end: datetime | None
     seats: int
-    tier: PlanTier
-    monthly_credits: Decimal | None
-    credits_per_seat: Decimal | None
     credits_per_usd: Decimal | None
     ai_paused: bool
+    granted: Decimal
+    """The MONTHLY pool of every cycle."""
     limits: dict[str, PlanLimit]
-
-    def cycle(self, at: datetime) -> Cycle:
-        return cycle_for(self.anchor, at, self.period_start, self.period_end)
 
     def limit(self, meter: str) -> Decimal | None:
         row = self.limits.get(meter)
@@ -300,11 +320,6 @@ class _Terms:
         row = self.limits.get(meter)
         return Enforcement.HARD if row is None else row.enforcement
 
-    def granted(self) -> Decimal:
-        return monthly_grant(
-            self.tier, self.monthly_credits, self.credits_per_seat, self.seats
-        )
-
 
 @dataclass(frozen=True)
 class _Org:
@@ -312,13 +327,22 @@ class _Org:
     usd: bool
     """BYOM: dollars instead of credits, denied at the spend cap."""
     terms: _Terms | None
+    known: list[Cycle] = field(default_factory=list, compare=False, repr=False)
+    """Cycles already computed: a call's events mostly fall in one or two."""
 
     def cycle(self, at: datetime) -> Cycle:
         """The cycle `at` is in; UTC calendar months without a subscription, as the
         pages count them."""
+        for cycle in self.known:
+            if cycle.contains(at):
+                return cycle
         if self.terms is None:
-            return cycle_for(UNSUBSCRIBED_ANCHOR, at)
-        return self.terms.cycle(at)
+            cycle = cycle_for(UNSUBSCRIBED_ANCHOR, at)
+        else:
+            terms = self.terms
+            cycle = cycle_for(terms.anchor, at, terms.period_start, terms.period_end)
+        self.known.append(cycle)
+        return cycle
 
 
 @dataclass(frozen=True)
@@ -329,9 +353,12 @@ class _Grant:
     expires_at: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Accepted:
-    """An accepted event: the stored row, and what rollups read (a RollupEvent)."""
+    """An accepted event: the stored row, and what rollups read (a RollupEvent).
+
+    Built before its credits are known and completed in place by `_charged`.
+    """
 
     organization_id: str
     idempotency_key: str
@@ -505,16 +532,21 @@ class _Books:
     ) -> list[RollupRequest]:
         resetting = {m for m in used if self.meters[m].resets is Resets.CYCLE}
         allocated = {m for (o, _, m) in self.allocations if o == org_id} & used
-        requests = [
-            RollupRequest(org_id, "total", None, _END_OF_TIME, _keys(used - resetting))
-        ]
+        requests = []
+        if cumulative := used - resetting:
+            requests.append(
+                RollupRequest(org_id, "total", None, _END_OF_TIME, _keys(cumulative))
+            )
         for cycle in cycles:
-            requests.append(
-                RollupRequest(org_id, "total", cycle.start, cycle.end, _keys(resetting))
-            )
-            requests.append(
-                RollupRequest(org_id, "user", cycle.start, cycle.end, _keys(allocated))
-            )
+            start, end = cycle.start, cycle.end
+            if resetting:
+                requests.append(
+                    RollupRequest(org_id, "total", start, end, _keys(resetting))
+                )
+            if allocated:
+                requests.append(
+                    RollupRequest(org_id, "user", start, end, _keys(allocated))
+                )
         return requests
 
     def _note_usage(
@@ -603,7 +635,7 @@ class _Books:
             raise _invalid(problem)
 
     def _problem(self, spec: UsageEventSpec) -> str | None:
-        """Why an event cannot be recorded at all, before anything is looked up."""
+        """Why an event cannot be recorded at all, whatever the usage so far."""
         if not spec.idempotency_key.strip():
             return "The idempotency key must not be empty."
         if (problem := self._text_problem(spec)) is not None:
@@ -819,8 +851,8 @@ class _Books:
 
     def _with_free_units(self, event: _Accepted, terms: _Terms) -> _Accepted:
         """A BYOM event: no credits, but the free allowance is still used up."""
-        _, free_used = self._credits(event, terms)
-        return replace(event, free_units_used=free_used)
+        _, event.free_units_used = self._credits(event, terms)
+        return event
 
     def _charged(self, event: _Accepted, terms: _Terms) -> _Accepted:
         """The event with its credits and draws; CREDITS_EXHAUSTED when unpaid."""
@@ -837,7 +869,8 @@ class _Books:
                     f"hold {_show(held)}.",
                 )
             self.draws[(event.organization_id, event.idempotency_key)] = draws
-        return replace(event, credits=credits, free_units_used=free_used)
+        event.credits, event.free_units_used = credits, free_used
+        return event
 
     def _used(self, event: _Accepted, meter: str) -> Decimal:
         return self._usage(event.organization_id, meter, event.cycle)
@@ -854,7 +887,7 @@ class _Books:
         monthly = PoolState(
             CreditPoolKind.MONTHLY,
             None,
-            terms.granted(),
+            terms.granted,
             self.monthly_spent[(org_id, event.cycle.start)],
             None,
         )
@@ -990,12 +1023,12 @@ async def _load_terms(session: AsyncSession, org_ids: list[str]) -> dict[str, _T
             period_start=sub.current_period_start,
             period_end=sub.current_period_end,
             seats=sub.seats,
-            tier=plan.tier,
-            monthly_credits=plan.monthly_credits,
-            credits_per_seat=plan.credits_per_seat,
             credits_per_usd=plan.credits_per_usd,
             ai_paused=sub.status is SubscriptionStatus.PAST_DUE
             and sub.payment_retries_exhausted,
+            granted=monthly_grant(
+                plan.tier, plan.monthly_credits, plan.credits_per_seat, sub.seats
+            ),
             limits=limits[plan.key],
         )
         for sub, plan in rows
@@ -1122,7 +1155,7 @@ async def _load_recorded(
     return {(org_id, key) for org_id, key in await session.execute(query)}
 
 
-def _recorded(pairs: list[tuple[str, str]]) -> Select[tuple[str, str]]:
+def _recorded(pairs: list[tuple[str, str]]) -> Select[str, str]:
     keys: dict[str, list[str]] = defaultdict(list)
     for org_id, key in pairs:
         keys[org_id].append(key)
@@ -1139,11 +1172,10 @@ def _recorded(pairs: list[tuple[str, str]]) -> Select[tuple[str, str]]:
     )
 
 
-def _recorded_pg(pairs: list[tuple[str, str]]) -> Select[tuple[str, str]]:
-    """The keys as a joined `unnest` of two arrays: one probe of the unique index
-    per key, whatever the table's statistics say (a long IN list or `= ANY` can be
-    planned as a scan of the organization's events, filtering each against them all).
-    """
+def _recorded_pg(pairs: list[tuple[str, str]]) -> Select[str, str]:
+    """The keys as a joined `unnest` of two arrays: one probe of the unique index per
+    key (a long IN list may be planned as a scan of the organization's events, each
+    compared with every key)."""
     array = postgresql.ARRAY(String())
     probe = (
         func.unnest(
@@ -1170,28 +1202,32 @@ async def _store(session: AsyncSession, books: _Books, dialect: str) -> None:
     """Write the accepted events, their draws and rollups: a few bulk statements."""
     if not books.accepted:
         return
-    ids = await _insert_events(session, books.accepted)
+    ids = await _insert_events(session, books.accepted, dialect)
     draws = [
         (event, draw)
         for event in books.accepted
         for draw in books.draws.get((event.organization_id, event.idempotency_key), [])
     ]
     if draws:
-        await _insert_draws(session, draws, ids)
+        await _insert_draws(session, draws, ids, dialect)
         await _add_grant_spending(session, draws)
         await _add_cycle_spending(session, draws, dialect)
     await add_to_rollups(session, books.accepted)
 
 
 async def _insert_events(
-    session: AsyncSession, accepted: list[_Accepted]
+    session: AsyncSession, accepted: list[_Accepted], dialect: str
 ) -> dict[tuple[str, str], int]:
-    result = await session.execute(
-        _EVENTS.insert().returning(
-            _EVENTS.c.id, _EVENTS.c.organization_id, _EVENTS.c.idempotency_key
-        ),
-        [event.row() for event in accepted],
-    )
+    """Insert the events; their ids by (organization, idempotency key)."""
+    rows = [event.row() for event in accepted]
+    returning = (_EVENTS.c.id, _EVENTS.c.organization_id, _EVENTS.c.idempotency_key)
+    if dialect == "postgresql":
+        statement = _EVENTS.insert().from_select(
+            list(rows[0]), unnested_rows(_EVENTS, rows)
+        )
+        result = await session.execute(statement.returning(*returning))
+    else:
+        result = await session.execute(_EVENTS.insert().returning(*returning), rows)
     return {(org_id, key): event_id for event_id, org_id, key in result}
 
 
@@ -1199,21 +1235,24 @@ async def _insert_draws(
     session: AsyncSession,
     draws: list[tuple[_Accepted, Draw]],
     ids: dict[tuple[str, str], int],
+    dialect: str,
 ) -> None:
-    await session.execute(
-        _DRAWS.insert(),
-        [
-            {
-                "organization_id": event.organization_id,
-                "event_id": ids[(event.organization_id, event.idempotency_key)],
-                "cycle_start": event.cycle_start,
-                "kind": draw.kind,
-                "grant_id": draw.grant_id,
-                "amount": draw.amount,
-            }
-            for event, draw in draws
-        ],
-    )
+    rows = [
+        {
+            "organization_id": event.organization_id,
+            "event_id": ids[(event.organization_id, event.idempotency_key)],
+            "cycle_start": event.cycle.start,
+            "kind": draw.kind,
+            "grant_id": draw.grant_id,
+            "amount": draw.amount,
+        }
+        for event, draw in draws
+    ]
+    if dialect == "postgresql":
+        source = unnested_rows(_DRAWS, rows)
+        await session.execute(_DRAWS.insert().from_select(list(rows[0]), source))
+    else:
+        await session.execute(_DRAWS.insert(), rows)
 
 
 async def _add_grant_spending(

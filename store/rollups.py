@@ -16,7 +16,7 @@ so a read costs the hours it spans, never the number of events.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -37,6 +38,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.cycles import as_utc
@@ -183,7 +186,8 @@ async def add_to_rollups(session: AsyncSession, events: Sequence[RollupEvent]) -
 
     Events are aggregated in Python first, so a batch of a thousand events in one hour
     writes a handful of rows. Rows are written in key order so concurrent writers
-    touching the same rows always lock them in the same order.
+    touching the same rows always lock them in the same order. On SQLite a call with
+    more rows than one statement's parameters allow is split into several upserts.
     """
     aggregated = _aggregate(events)
     if not aggregated:
@@ -193,9 +197,15 @@ async def add_to_rollups(session: AsyncSession, events: Sequence[RollupEvent]) -
         for key in sorted(aggregated)
     ]
     dialect = (await session.connection()).dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(_ROLLUPS).from_select(
+            list(rows[0]), unnested_rows(_ROLLUPS, rows)
+        )
+        await session.execute(_adding(statement))
+        return
     for first in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[first : first + _ROWS_PER_STATEMENT]
-        await session.execute(_upsert(dialect, chunk))
+        await session.execute(_adding(sqlite.insert(_ROLLUPS).values(chunk)))
 
 
 def _totals_row(totals: Totals) -> dict[str, Any]:
@@ -209,16 +219,35 @@ def _totals_row(totals: Totals) -> dict[str, Any]:
     }
 
 
-def _upsert(dialect: str, rows: list[dict[str, Any]]) -> Any:
-    """INSERT ... ON CONFLICT DO UPDATE adding to the existing sums (both dialects)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(_ROLLUPS).values(rows)
+def _adding(statement: PgInsert | SqliteInsert) -> PgInsert | SqliteInsert:
+    """ON CONFLICT DO UPDATE adding the new sums to the existing ones."""
     return statement.on_conflict_do_update(
         index_elements=list(_KEY_COLUMNS),
         set_={
             name: _ROLLUPS.c[name] + statement.excluded[name] for name in _SUM_COLUMNS
         },
     )
+
+
+def unnested_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> Select[Any]:
+    """Rows as one SELECT over `unnest` of one array per column (PostgreSQL).
+
+    The bulk-insert source of the write path: one parameter per column however many
+    rows, so the statement is prepared once and its arrays travel in binary, where a
+    multi-row VALUES would carry thousands of parameters and be prepared anew for
+    every row count. Each column's type still converts its values.
+    """
+    names = list(rows[0])
+    arrays = [
+        bindparam(
+            f"rows_{name}",
+            [row[name] for row in rows],
+            type_=postgresql.ARRAY(table.c[name].type),
+        )
+        for name in names
+    ]
+    unnested = func.unnest(*arrays).table_valued(*names).render_derived("batch")
+    return select(*unnested.c)
 
 
 @dataclass(frozen=True)

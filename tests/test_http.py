@@ -110,3 +110,18 @@ async def test_introspection_needs_no_token_so_graphiql_can_document(
         body = await api.execute("{ __schema { queryType { name } } }")
 
     assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+async def test_syntax_errors_say_bad_user_input(sqlite_url: str) -> None:
+    async with gateway(sqlite_url) as api:
+        body = await api.execute("query { viewer { id }", token=user_token("u1"))
+
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+async def test_unknown_fields_say_bad_user_input(sqlite_url: str) -> None:
+    async with gateway(sqlite_url) as api:
+        body = await api.execute("query { nope }", token=user_token("u1"))
+
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert "nope" in body["errors"][0]["message"]

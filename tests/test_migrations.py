@@ -44,14 +44,14 @@ def _normalized_type(dialect: str, table: str, column: str, column_type: Any) ->
     }.get(rendered, rendered)
 
 
-def _dialect(name: str) -> Any:
+def _dialect(name: str) -> Any:  # the dialect classes are untyped
     if name == "sqlite":
         from sqlalchemy.dialects import sqlite
 
         return sqlite.dialect()
     from sqlalchemy.dialects import postgresql
 
-    return postgresql.dialect()
+    return postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 def _describe(connection: Connection) -> dict[str, Any]:

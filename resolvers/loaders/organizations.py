@@ -108,7 +108,8 @@ class AllocatedSeatsByOrganization(StoreLoader[str, dict[SeatType, int]]):
         )
         counts: dict[str, dict[SeatType, int]] = {key: {} for key in keys}
         for organization_id, seat_type, count in rows:
-            counts[organization_id][seat_type] = count
+            if seat_type is not None:
+                counts[organization_id][seat_type] = count
         return [counts[key] for key in keys]
 
 

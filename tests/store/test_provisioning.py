@@ -383,6 +383,22 @@ async def test_upsert_plan_rejects_free_units_with_more_than_six_decimals(
     assert _codes(errors) == [("limits.0.freeUnits", "INVALID")]
 
 
+async def test_upsert_plan_rejects_a_limit_too_large_to_store(
+    sessions: SessionFactory,
+) -> None:
+    spec = p.PlanSpec(
+        "pro",
+        "Pro",
+        PlanTier.PRO,
+        limits=(p.PlanLimitSpec("api_calls", Decimal("1e33")),),
+    )
+    async with sessions() as session:
+        errors = await _rejected(session, lambda: p.upsert_plan(session, spec))
+
+    assert _codes(errors) == [("limits.0.limit", "INVALID")]
+    assert "too large" in errors[0].message
+
+
 async def test_upsert_plan_rejects_a_negative_seat_cap(
     sessions: SessionFactory,
 ) -> None:

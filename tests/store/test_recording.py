@@ -1096,3 +1096,19 @@ def _pool(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {}
     return {"pool_size": 40, "max_overflow": 10, "pool_timeout": 60}
+
+
+async def test_racing_retries_of_one_event_record_it_once(database_url: str) -> None:
+    engine = create_engine(database_url, **_pool(database_url))
+    sessions = session_factory(engine)
+    try:
+        await given(sessions)
+
+        results = await asyncio.gather(
+            *(record(sessions, ev("api_calls", "1", "same-key")) for _ in range(30))
+        )
+
+        assert sorted(r.status for [r] in results) == [ACCEPTED] + [DUPLICATE] * 29
+        assert await used(sessions, "api_calls") == Decimal(1)
+    finally:
+        await engine.dispose()

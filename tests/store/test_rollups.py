@@ -373,6 +373,35 @@ async def test_one_statement_per_call_whatever_the_number_of_events(
             await session.execute(delete(UsageRollup))
 
 
+async def test_more_rows_than_one_statement_holds_are_all_written(
+    sessions: SessionFactory,
+) -> None:
+    # 600 events × (unique user, workspace and feature_model keys) × 2 meters: more
+    # rows than SQLite's parameter limit allows in one statement.
+    events = [
+        event(
+            "ai_text",
+            "1",
+            at(0.5),
+            cost_usd="0.5",
+            user_id=f"user-{n}",
+            workspace_id=f"ws-{n}",
+            feature=AiFeature.AGENT,
+            model=f"model-{n}",
+        )
+        for n in range(600)
+    ]
+
+    await record(sessions, events)
+
+    async with sessions() as session:
+        rows = await session.scalar(select(func.count()).select_from(UsageRollup))
+        by_user = await sum_rollups(session, ORG, "user", None, at(1))
+    assert rows == 2 * (3 + 3 * 600)  # total, source, feature + 3 unique keys each
+    assert len(by_user) == 1200
+    assert by_user[("ai_spend_usd", "user-599")] == totals("0.5", events=0)
+
+
 async def test_many_sums_in_one_statement_answer_in_the_order_asked(
     sessions: SessionFactory, engine: AsyncEngine
 ) -> None:
