@@ -22,6 +22,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # asyncpg prepares every statement; after five runs PostgreSQL may switch to a
+    # generic plan that ignores the organization's selectivity (seen: a unique-key
+    # probe turning into a table scan). Usage queries are cheap to plan.
+    kwargs.setdefault(
+        "connect_args", {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
+    )
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)

@@ -138,10 +138,8 @@ def event(
 async def add_all(session: AsyncSession, *rows: object) -> None:
     """Add rows in dependency order (flush between groups) and commit."""
     for row in rows:
-        if isinstance(row, tuple):
-            for part in row:
-                session.add(part)
-        else:
-            session.add(row)
-        await session.flush()
+        # No ORM relationships order the inserts, so flush each row on its own.
+        for part in row if isinstance(row, tuple) else (row,):
+            session.add(part)
+            await session.flush()
     await session.commit()
