@@ -35,7 +35,10 @@ query ($org: ID!, $at: DateTime) {
 PANEL = """
 query ($org: ID!, $at: DateTime) {
   organization(id: $org, at: $at) {
-    dailyAllowance { message snapshot { status coverage usagePercent unpricedEventCount } }
+    dailyAllowance {
+      message
+      snapshot { status coverage usagePercent unpricedEventCount }
+    }
   }
 }
 """

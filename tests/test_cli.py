@@ -8,8 +8,8 @@ import re
 import signal
 import socket
 import subprocess
-import threading
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
