@@ -1,20 +1,36 @@
-"""Strawberry permission classes: who may call a field, declared on the field.
+"""Strawberry permission classes: who may see or call a field, declared on the field.
 
-They fail closed: no identity is UNAUTHENTICATED, a missing permission is FORBIDDEN,
-and an organization the caller has no relation to is NOT_FOUND (its existence must
-not leak).
+Two ways of saying no, never mixed up (the contract's rule):
+- Denial: the field is outside the viewer's reach. The class returns False and the
+  field resolves to null with an error whose `extensions.code` is FORBIDDEN (NOT_FOUND
+  where the organization's existence must not leak: see `HoldsInOrganization`).
+- Redaction: the field lies inside something the viewer may see. These classes are used
+  through `redacted(...)`, which fails silently: the field is null, with no error.
+
+They fail closed: no identity is UNAUTHENTICATED before anything else is checked.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-from strawberry.permission import BasePermission
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
 
 from auth.permissions import Permission
+from resolvers.access import Access
 from resolvers.context import Info
 from resolvers.organizations import organization_scope, require_identity
-from schema.errors import Forbidden
+from rules.enums import BillingModel, CreditUnit, ViewerKind
+
+FORBIDDEN = {"code": "FORBIDDEN"}
+
+
+class HasAccess(Protocol):
+    """A schema object that knows the viewer's access to its organization."""
+
+    @property
+    def access(self) -> Access: ...
 
 
 class IsAuthenticated(BasePermission):
@@ -27,26 +43,43 @@ class IsAuthenticated(BasePermission):
 
 class IsOperator(BasePermission):
     message = "only platform operators may do this"
+    error_extensions = FORBIDDEN
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        if not require_identity(info).is_operator:
-            raise Forbidden(self.message)
-        return True
+        return require_identity(info).is_operator
+
+
+class RecordsUsage(BasePermission):
+    """usage:write exists only on SERVICE keys (their organization) and operators."""
+
+    message = "usage:write is required: only SERVICE and operator keys record usage"
+    error_extensions = FORBIDDEN
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        kind = require_identity(info).kind
+        return kind in (ViewerKind.OPERATOR, ViewerKind.SERVICE)
 
 
 class HoldsInOrganization(BasePermission):
-    """The caller holds `permission` in the organization named by `organizationId`."""
+    """The caller holds `permission` in the organization named by `organizationId`.
 
-    permission: Permission
+    An organization the caller has no relation to is NOT_FOUND (raised by the scope
+    lookup), one it belongs to without the permission is FORBIDDEN.
+    """
+
+    permission: ClassVar[Permission]
+    error_extensions = FORBIDDEN
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return f"{self.permission.value} is required in this organization"
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        organization_id = kwargs.get("organization_id") or kwargs.get("org")
+        organization_id = kwargs.get("organization_id")
         if organization_id is None:
-            raise Forbidden("the organization is not named")
+            return False
         scope = await organization_scope(info, str(organization_id), None)
-        if not scope.access.can(self.permission):
-            raise Forbidden(f"{self.permission.value} is required in this organization")
-        return True
+        return scope.access.can(self.permission)
 
 
 class CanWriteSeats(HoldsInOrganization):
@@ -59,3 +92,65 @@ class CanWriteAllocations(HoldsInOrganization):
 
 class CanWriteUsage(HoldsInOrganization):
     permission = Permission.USAGE_WRITE
+
+
+class Holds(BasePermission):
+    """The viewer holds `permission` in the organization the source belongs to."""
+
+    permission: ClassVar[Permission]
+    error_extensions = FORBIDDEN
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return f"{self.permission.value} is required"
+
+    def has_permission(self, source: HasAccess, info: Info, **kwargs: Any) -> bool:
+        return source.access.can(self.permission)
+
+
+class ReadsUsage(Holds):
+    """Usage fields: every member; not partners, who read billing state only."""
+
+    permission = Permission.USAGE_READ
+
+
+class ReadsAnalytics(Holds):
+    permission = Permission.ANALYTICS_READ
+
+
+class ReadsBillingDetails(Holds):
+    """Seat directory, daily allowance panel and top tables (ADMIN and above)."""
+
+    permission = Permission.BILLING_READ_ALL
+
+
+class ReadsDollars(Holds):
+    permission = Permission.BILLING_READ_DOLLARS
+
+
+class HasAllowancePanel(BasePermission):
+    """The organization turned the daily allowance panel on (`allowanceUiDetails`)."""
+
+    message = "the daily allowance panel is off for this organization"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return bool(source.scope.organization.allowance_ui_details)
+
+
+class ReadsDollarsOfByom(BasePermission):
+    """Amounts that are dollars (a USD-billed organization's) need the permission."""
+
+    message = "billing:read:dollars is required"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        in_dollars = getattr(source, "unit", None) is CreditUnit.USD or (
+            hasattr(source, "scope")
+            and source.scope.organization.billing_model is BillingModel.USD
+        )
+        return not in_dollars or source.access.can(Permission.BILLING_READ_DOLLARS)
+
+
+def redacted(*permissions: BasePermission) -> list[FieldExtension]:
+    """Field extensions that resolve the field to null, without error, unless every
+    permission holds."""
+    return [PermissionExtension(permissions=list(permissions), fail_silently=True)]

@@ -45,7 +45,11 @@ KEY_PERMISSIONS: dict[ApiKeyKind, frozenset[Permission]] = {
     ApiKeyKind.OPERATOR: frozenset(Permission),
     # A SERVICE key reads its organization as an ADMIN would, and records usage.
     ApiKeyKind.SERVICE: _ADMIN | {Permission.USAGE_WRITE},
-    ApiKeyKind.PARTNER: frozenset({Permission.PARTNER_READ}),
+    # A PARTNER key reads the billing state the contract lists for it, whose credit
+    # amounts are dollars for a BYOM organization: they must not be redacted.
+    ApiKeyKind.PARTNER: frozenset(
+        {Permission.PARTNER_READ, Permission.BILLING_READ_DOLLARS}
+    ),
 }
 
 

@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -19,7 +21,9 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from auth.identity import identify
+from auth.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from auth.tokens import InvalidToken
+from gateway.body_limit import BodySizeLimit
 from gateway.settings import Settings
 from resolvers.context import Context
 from schema import schema
@@ -39,12 +43,17 @@ class GatewayGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our typed context: identity resolved per request."""
 
     def __init__(
-        self, sessions: SessionFactory, settings: Settings, clock: Clock
+        self,
+        sessions: SessionFactory,
+        settings: Settings,
+        clock: Clock,
+        rate_limiter: RateLimiter,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
+        self.rate_limiter = rate_limiter
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -68,6 +77,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             now=now,
             identity=identity,
             auth_error=auth_error,
+            rate_limiter=self.rate_limiter,
         )
 
     async def process_result(
@@ -105,8 +115,11 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await engine.dispose()
+        if redis is not None:
+            await redis.aclose()
 
-    graphql = GatewayGraphQL(sessions, settings, clock)
+    redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
+    graphql = GatewayGraphQL(sessions, settings, clock, _rate_limiter(settings, redis))
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -115,10 +128,22 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
     )
     app.state.engine = engine
+    app.state.redis = redis
     app.state.sessions = sessions
     return app
+
+
+def _rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
+    if redis is None:
+        return MemoryRateLimiter(
+            settings.rate_limit_burst, settings.rate_limit_per_second
+        )
+    return RedisRateLimiter(
+        redis, settings.rate_limit_burst, settings.rate_limit_per_second
+    )
 
 
 async def _redis_status(url: str | None) -> str:

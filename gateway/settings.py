@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     worker_interval_seconds: float = Field(default=300.0, gt=0)
+    rate_limit_burst: int = Field(default=300, ge=1)
+    """Requests a caller may make at once before the refill rate applies."""
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    """A recordUsage call of 1,000 events fits with room to spare."""
 
     @field_validator("database_url")
     @classmethod

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import strawberry
 
-from auth.permissions import Permission
 from resolvers.access import OrgScope
 from resolvers.context import Info
 from resolvers.organizations import organization_scope
@@ -37,12 +36,6 @@ def snapshot_type(row: SnapshotRow) -> AllowanceSnapshot:
 
 
 async def daily_allowance(info: Info, scope: OrgScope) -> DailyAllowancePanel | None:
-    """Redacted (null) without billing:read:all or the allowanceUiDetails flag."""
-    if not (
-        scope.access.can(Permission.BILLING_READ_ALL)
-        and scope.organization.allowance_ui_details
-    ):
-        return None
     row = await info.context.loaders.latest_snapshot.load((scope.id, scope.at))
     if row is None:
         return DailyAllowancePanel(message=allowance.NO_SNAPSHOT_MESSAGE, snapshot=None)

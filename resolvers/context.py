@@ -10,6 +10,7 @@ from typing import Any
 from strawberry.types import Info as StrawberryInfo
 
 from auth.identity import Identity
+from auth.rate_limit import RateLimiter
 from resolvers.loaders import organizations, reports, usage
 from store.db import SessionFactory
 
@@ -77,6 +78,10 @@ class Loaders:
         return usage.CycleSpendByOrganization(self.sessions)
 
     @cached_property
+    def draws_from(self) -> usage.DrawsFromInstant:
+        return usage.DrawsFromInstant(self.sessions)
+
+    @cached_property
     def allocations(self) -> usage.AllocationsByOrganization:
         return usage.AllocationsByOrganization(self.sessions)
 
@@ -102,10 +107,19 @@ class Context:
     now: datetime
     identity: Identity | None
     auth_error: str | None = None
+    rate_limiter: RateLimiter | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.sessions)
+
+    @property
+    def caller(self) -> str:
+        """Whom rate limits count: the key or user, else the client's address."""
+        if self.identity is not None:
+            return f"{self.identity.kind.value}:{self.identity.id}"
+        client = getattr(self.request, "client", None)
+        return f"anonymous:{client.host if client else 'unknown'}"
 
     def forget_loaded(self) -> None:
         """After a mutation writes, later reads in the same request must see it."""

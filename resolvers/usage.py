@@ -208,9 +208,16 @@ async def credit_summary(info: Info, scope: OrgScope) -> CreditSummary | None:
     loaders = info.context.loaders
     spends = await loaders.cycle_spend.load((scope.id, base.cycle.start))
     grants = await loaders.grants.load(scope.id)
+    # The running totals count events recorded after `at` too: take those back.
+    later = await loaders.draws_from.load((scope.id, base.as_of))
     spent_by_pool: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
+    spent_later: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
     for spend in spends:
         spent_by_pool[spend.grant_id or None] += spend.spent
+    for (cycle_start, grant_id), amount in later.items():
+        spent_later[grant_id] += amount
+        if cycle_start == base.cycle.start:
+            spent_by_pool[grant_id] -= amount
     monthly = credit_rules.PoolState(
         CreditPoolKind.MONTHLY,
         None,
@@ -228,7 +235,11 @@ async def credit_summary(info: Info, scope: OrgScope) -> CreditSummary | None:
         if grant.granted_at > scope.at:
             continue
         pool = credit_rules.PoolState(
-            grant.kind, grant.id, grant.amount, grant.spent, grant.expires_at
+            grant.kind,
+            grant.id,
+            grant.amount,
+            grant.spent - spent_later[grant.id],
+            grant.expires_at,
         )
         holds = pool.balance > ZERO and not pool.expired(scope.at)
         if holds or spent_by_pool[grant.id] > ZERO:

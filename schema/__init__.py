@@ -6,13 +6,15 @@ from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from schema.errors import is_coded
+from schema.limits import MAX_TOKENS, QueryLimits
 from schema.masking import MaskInternalErrors
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.rate_limit import RateLimit
 from schema.scalars import DecimalScalar
 from schema.subscription import Subscription
 
@@ -37,8 +39,11 @@ schema = GatewaySchema(
     scalar_overrides={Decimal: DecimalScalar},
     extensions=[
         # Factories: both caches live at module level, shared by every request.
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        RateLimit,
+        QueryLimits,
         MaskInternalErrors,
     ],
 )

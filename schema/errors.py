@@ -42,14 +42,29 @@ class RateLimited(CodedError):
     code = "RATE_LIMITED"
 
 
+CODES = frozenset(
+    {
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "BAD_USER_INPUT",
+        "QUERY_TOO_COMPLEX",
+        "RATE_LIMITED",
+        "INTERNAL",
+    }
+)
+
+
 def is_coded(error: GraphQLError) -> bool:
-    """True when the error (or what it wraps) is one we meant the client to read."""
+    """True when the error (or what it wraps) is one we meant the client to read:
+    ours, a permission class's (a GraphQLError carrying one of the contract's codes),
+    or graphql-core's own syntax and validation errors (no original error)."""
     original = error.original_error
-    if isinstance(error, CodedError) or isinstance(original, CodedError):
+    if original is None:
         return True
-    code = (error.extensions or {}).get("code")
-    # Errors graphql-core raises itself (syntax, validation) carry no original error.
-    return original is None and code is None
+    return isinstance(original, GraphQLError) and (
+        (original.extensions or {}).get("code") in CODES
+    )
 
 
 class NotAvailableYet(CodedError):

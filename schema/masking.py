@@ -40,5 +40,10 @@ def with_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
     they are the caller's to fix, so they say BAD_USER_INPUT."""
     for error in errors:
         if not (error.extensions or {}).get("code"):
-            error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+            code = (
+                "QUERY_TOO_COMPLEX"
+                if "Document contains more than" in error.message
+                else "BAD_USER_INPUT"
+            )
+            error.extensions = {**(error.extensions or {}), "code": code}
     return errors

@@ -11,8 +11,8 @@ from strawberry.permission import BasePermission
 from auth.graphql import (
     CanWriteAllocations,
     CanWriteSeats,
-    IsAuthenticated,
     IsOperator,
+    RecordsUsage,
 )
 from resolvers import mutations
 from resolvers.context import Info
@@ -146,7 +146,7 @@ class Mutation:
 
     @strawberry.mutation(
         description="Record up to 1,000 usage events; each is decided on its own.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[RecordsUsage],
     )
     async def record_usage(
         self, info: Info, events: list[UsageEventInput]

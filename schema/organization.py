@@ -11,9 +11,17 @@ from decimal import Decimal
 
 import strawberry
 
+from auth.graphql import (
+    HasAllowancePanel,
+    ReadsAnalytics,
+    ReadsBillingDetails,
+    ReadsDollarsOfByom,
+    ReadsUsage,
+    redacted,
+)
 from auth.permissions import Permission
 from resolvers import allowance, analytics, billing, breakdowns, members, trends, usage
-from resolvers.access import OrgScope
+from resolvers.access import Access, OrgScope
 from resolvers.context import Info
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
 from rules import display
@@ -64,6 +72,10 @@ from schema.types.viewer import ViewerCan
 class Organization:
     scope: strawberry.Private[OrgScope]
 
+    @property
+    def access(self) -> Access:
+        return self.scope.access
+
     @strawberry.field(description="The organization's id.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.scope.id)
@@ -87,11 +99,17 @@ class Organization:
     async def ai_access_paused(self, info: Info) -> bool:
         return await billing.ai_access_paused(info, self.scope)
 
-    @strawberry.field(description="The viewer's role here; null for API keys.")
+    @strawberry.field(
+        description="The viewer's role here; null for API keys.",
+        permission_classes=[ReadsUsage],
+    )
     def viewer_role(self) -> Role | None:
         return self.scope.access.role
 
-    @strawberry.field(description="What the viewer will get, so clients can hide UI.")
+    @strawberry.field(
+        description="What the viewer will get, so clients can hide UI.",
+        permission_classes=[ReadsUsage],
+    )
     def viewer_can(self) -> ViewerCan:
         access = self.scope.access
         return ViewerCan(
@@ -102,11 +120,17 @@ class Organization:
             manage_plan=access.can(Permission.PLAN_MANAGE),
         )
 
-    @strawberry.field(description="The subscription's plan; null without one.")
+    @strawberry.field(
+        description="The subscription's plan; null without one.",
+        permission_classes=[ReadsUsage],
+    )
     async def plan(self, info: Info) -> Plan | None:
         return await billing.plan(info, self.scope)
 
-    @strawberry.field(description="Where the Upgrade and Manage Plan buttons lead.")
+    @strawberry.field(
+        description="Where the Upgrade and Manage Plan buttons lead.",
+        permission_classes=[ReadsUsage],
+    )
     async def plan_actions(self, info: Info) -> PlanActions:
         return await billing.plan_actions(info, self.scope)
 
@@ -115,18 +139,23 @@ class Organization:
         return await billing.subscription(info, self.scope)
 
     @strawberry.field(
-        description="The billing cycle containing `at`; null without one."
+        description="The billing cycle containing `at`; null without one.",
+        permission_classes=[ReadsUsage],
     )
     async def cycle(self, info: Info) -> BillingCycle | None:
         return await billing.cycle(info, self.scope)
 
-    @strawberry.field(description="Seats paid for and allocated; null without one.")
+    @strawberry.field(
+        description="Seats paid for and allocated; null without one.",
+        permission_classes=[ReadsUsage],
+    )
     async def seats(self, info: Info) -> Seats | None:
         return await billing.seats(info, self.scope)
 
     @strawberry.field(
         description="Meters the plan limits or that have usage this cycle, in catalog "
-        "order; `keys` returns exactly those named, `category` those of one family."
+        "order; `keys` returns exactly those named, `category` those of one family.",
+        permission_classes=[ReadsUsage],
     )
     async def meters(
         self,
@@ -143,11 +172,12 @@ class Organization:
     @strawberry.field(description="Credits this cycle, by pool, with projections.")
     async def credits(self, info: Info) -> Credits | None:
         summary = await usage.credit_summary(info, self.scope)
-        if summary is None:
-            return None
-        return credits_type(summary, usage.can_see_dollars(self.scope))
+        return None if summary is None else credits_type(summary, self.access)
 
-    @strawberry.field(description="Operations used this cycle, by credits spent.")
+    @strawberry.field(
+        description="Operations used this cycle, by credits spent.",
+        permission_classes=[ReadsUsage],
+    )
     async def usage_by_operation(self, info: Info) -> list[OperationUsage]:
         return [
             OperationUsage(
@@ -167,37 +197,46 @@ class Organization:
             for row in await usage.operation_rows(info, self.scope)
         ]
 
-    @strawberry.field(description="The monthly AI budget by feature category.")
+    @strawberry.field(
+        description="The monthly AI budget by feature category.",
+        permission_classes=[ReadsUsage],
+    )
     async def ai_budget(self, info: Info) -> AiBudget | None:
         view = await breakdowns.ai_budget(info, self.scope)
         if view is None:
             return None
-        dollars = usage.can_see_dollars(self.scope)
         return AiBudget(
             percent_used=view.percent_used,
             resets_at=view.resets_at,
-            spent_usd=view.spent_usd if dollars else None,
-            limit_usd=view.limit_usd if dollars else None,
+            spent_usd=view.spent_usd,
+            limit_usd=view.limit_usd,
             credit_balance=view.credit_balance,
             categories=[
                 AiBudgetCategory(
                     category=row.category,
                     tier_label=row.tier,
                     percent=row.percent,
-                    spent_usd=row.spent_usd if dollars else None,
+                    spent_usd=row.spent_usd,
+                    access=self.access,
                 )
                 for row in view.categories
             ],
+            access=self.access,
         )
 
     @strawberry.field(
         description="The worker-synced daily AI allowance; null without "
-        "billing:read:all or the allowanceUiDetails flag."
+        "billing:read:all or the allowanceUiDetails flag.",
+        permission_classes=[ReadsUsage],
+        extensions=redacted(ReadsBillingDetails(), HasAllowancePanel()),
     )
     async def daily_allowance(self, info: Info) -> DailyAllowancePanel | None:
         return await allowance.daily_allowance(info, self.scope)
 
-    @strawberry.field(description="The viewer's own usage and personal allocations.")
+    @strawberry.field(
+        description="The viewer's own usage and personal allocations.",
+        permission_classes=[ReadsUsage],
+    )
     async def my_usage(self, info: Info) -> MyUsage | None:
         views = await breakdowns.my_meters(info, self.scope)
         if views is None:
@@ -219,7 +258,9 @@ class Organization:
 
     @strawberry.field(
         description="The seat directory, by name, Relay-style; null without "
-        "billing:read:all."
+        "billing:read:all.",
+        permission_classes=[ReadsUsage],
+        extensions=redacted(ReadsBillingDetails()),
     )
     async def members(
         self,
@@ -231,15 +272,15 @@ class Organization:
         first: int | None = 25,
         after: str | None = None,
     ) -> MemberConnection | None:
-        if not self.scope.access.can(Permission.BILLING_READ_ALL):
-            return None
         return await members.members(
             info, self.scope, search, role, team, seat_status, first, after
         )
 
     @strawberry.field(
         description="Credits (dollars for BYOM, null without billing:read:dollars) "
-        "over time, by source."
+        "over time, by source.",
+        permission_classes=[ReadsUsage],
+        extensions=redacted(ReadsDollarsOfByom()),
     )
     async def usage_series(self, info: Info, range: UsageRange) -> UsageSeries | None:
         unit, granularity, points = await breakdowns.usage_series(
@@ -264,7 +305,9 @@ class Organization:
 
     @strawberry.field(
         description="Workspaces ranked by credits this cycle; null without "
-        "billing:read:all."
+        "billing:read:all.",
+        permission_classes=[ReadsUsage],
+        extensions=redacted(ReadsBillingDetails()),
     )
     async def top_workspaces(
         self, info: Info, first: int | None = 10, after: str | None = None
@@ -273,7 +316,9 @@ class Organization:
 
     @strawberry.field(
         description="Workspace groups ranked by credits this cycle; null without "
-        "billing:read:all."
+        "billing:read:all.",
+        permission_classes=[ReadsUsage],
+        extensions=redacted(ReadsBillingDetails()),
     )
     async def top_workspace_groups(
         self, info: Info, first: int | None = 10, after: str | None = None
@@ -281,7 +326,10 @@ class Organization:
         return await top_connection(info, self.scope, "group", first, after)
 
     @strawberry.field(
-        description="Users ranked by credits this cycle; null without billing:read:all."
+        description="Users ranked by credits this cycle; null without "
+        "billing:read:all.",
+        permission_classes=[ReadsUsage],
+        extensions=redacted(ReadsBillingDetails()),
     )
     async def top_users(
         self, info: Info, first: int | None = 10, after: str | None = None
@@ -296,7 +344,10 @@ class Organization:
     async def workspace_creation(self, info: Info) -> WorkspaceCreation:
         return await billing.workspace_creation(info, self.scope)
 
-    @strawberry.field(description="Customer analytics for a period (ADMIN, operators).")
+    @strawberry.field(
+        description="Customer analytics for a period (ADMIN, operators).",
+        permission_classes=[ReadsAnalytics],
+    )
     async def analytics(
         self, info: Info, start: datetime, end: datetime
     ) -> Analytics | None:
@@ -335,18 +386,13 @@ def meter_type(scope: OrgScope, state: usage.MeterState) -> Meter:
     )
 
 
-def credits_type(summary: usage.CreditSummary, can_see_dollars: bool) -> Credits:
-    """Credit amounts for everyone; dollar amounts (BYOM) only with the permission."""
-    shown = summary.unit is CreditUnit.CREDITS or can_see_dollars
-
-    def amount(value: Decimal | None) -> Decimal | None:
-        return value if shown else None
-
+def credits_type(summary: usage.CreditSummary, access: Access) -> Credits:
+    """Dollar amounts (BYOM) are redacted by the fields' declared permissions."""
     return Credits(
         unit=summary.unit,
-        granted=amount(summary.granted),
-        spent=amount(summary.spent),
-        remaining=amount(summary.remaining),
+        granted=summary.granted,
+        spent=summary.spent,
+        remaining=summary.remaining,
         progress=summary.progress,
         pools=[
             CreditPool(
@@ -358,20 +404,19 @@ def credits_type(summary: usage.CreditSummary, can_see_dollars: bool) -> Credits
             )
             for pool in summary.pools
         ],
-        avg_per_day=amount(summary.avg_per_day),
+        avg_per_day=summary.avg_per_day,
         run_out_in_days=None
         if summary.run_out_in_days is None
         else float(summary.run_out_in_days),
         on_track_to_run_out=summary.on_track_to_run_out,
         prompts=summary.prompts,
+        access=access,
     )
 
 
 async def top_connection(
     info: Info, scope: OrgScope, dimension: str, first: int | None, after: str | None
 ) -> TopConnection | None:
-    if not scope.access.can(Permission.BILLING_READ_ALL):
-        return None
     rows = await breakdowns.ranked(info, scope, dimension)
     size = page_size(first, default=10)
     offset = 0 if after is None else int(decode_cursor(after, 1)[0]) + 1

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.applications import Starlette
 
 from auth.tokens import issue_jwt
 from gateway.app import create_app
@@ -28,8 +29,10 @@ def user_token(user_id: str, expires_in: timedelta = timedelta(hours=1)) -> str:
 
 
 class Gateway:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, app: Starlette | None = None) -> None:
         self.client = client
+        self.app = app
+        """The app under test (e.g. `app.state.engine` to count SQL statements)."""
 
     async def execute(
         self,
@@ -51,6 +54,8 @@ class Gateway:
         )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
+        # Every response reports its cost; tests about cost read it from here.
+        self.extensions = body.pop("extensions", {})
         return body
 
 
@@ -64,7 +69,7 @@ async def gateway(database_url: str, **settings: Any) -> AsyncIterator[Gateway]:
         httpx.AsyncClient(transport=transport, base_url="http://test") as client,
         app.router.lifespan_context(app),
     ):
-        yield Gateway(client)
+        yield Gateway(client, app)
 
 
 def error_codes(body: dict[str, Any]) -> list[str]:

@@ -213,4 +213,4 @@ def test_serve_demo_prints_working_partner_and_operator_keys(
     assert [org["id"] for org in partner["data"]["organizations"]] == list(
         demo.DEMO_ORGANIZATIONS
     )
-    assert operator == {"data": {"viewer": {"kind": "OPERATOR"}}}
+    assert operator["data"] == {"viewer": {"kind": "OPERATOR"}}

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import strawberry
 
+from auth.graphql import ReadsDollars, ReadsDollarsOfByom, redacted
+from resolvers.access import Access
 from schema.enums import (
     AiFeature,
     CreditPoolKind,
@@ -73,8 +75,10 @@ class AiBudgetCategory:
     )
     percent: float = strawberry.field(description="Share of the categories' total.")
     spent_usd: Decimal | None = strawberry.field(
-        description="Dollars spent; null without billing:read:dollars."
+        description="Dollars spent; null without billing:read:dollars.",
+        extensions=redacted(ReadsDollars()),
     )
+    access: strawberry.Private[Access]
 
 
 @strawberry.type(description="Points of the usage chart.")
@@ -138,16 +142,25 @@ __all__ = [
 class Credits:
     unit: CreditUnit = strawberry.field(description="CREDITS, or USD for BYOM.")
     granted: Decimal | None = strawberry.field(
-        description="Granted this cycle (monthly + per seat; the spend cap for BYOM)."
+        description="Granted this cycle (monthly + per seat; the spend cap for BYOM). "
+        "Dollars need billing:read:dollars.",
+        extensions=redacted(ReadsDollarsOfByom()),
     )
-    spent: Decimal | None = strawberry.field(description="Spent this cycle, all pools.")
-    remaining: Decimal | None = strawberry.field(description="What all pools hold.")
+    spent: Decimal | None = strawberry.field(
+        description="Spent this cycle, all pools.",
+        extensions=redacted(ReadsDollarsOfByom()),
+    )
+    remaining: Decimal | None = strawberry.field(
+        description="What all pools hold (null when unlimited).",
+        extensions=redacted(ReadsDollarsOfByom()),
+    )
     progress: float = strawberry.field(
         description="spent ÷ granted, clamped to [0, 1]."
     )
     pools: list[CreditPool] = strawberry.field(description="Pools in draw order.")
     avg_per_day: Decimal | None = strawberry.field(
-        description="spent ÷ max(1, fractional days elapsed)."
+        description="spent ÷ max(1, fractional days elapsed).",
+        extensions=redacted(ReadsDollarsOfByom()),
     )
     run_out_in_days: float | None = strawberry.field(
         description="remaining ÷ avgPerDay; null when nothing was spent."
@@ -158,6 +171,7 @@ class Credits:
     prompts: list[CreditPrompt] = strawberry.field(
         description="Which nudges to show: UPGRADE, REFERRAL."
     )
+    access: strawberry.Private[Access]
 
 
 @strawberry.type(description="The monthly AI budget (the ai_spend_usd meter).")
@@ -167,10 +181,13 @@ class AiBudget:
     )
     resets_at: datetime | None = strawberry.field(description="The cycle's end.")
     spent_usd: Decimal | None = strawberry.field(
-        description="Dollars spent; null without billing:read:dollars."
+        description="Dollars spent; null without billing:read:dollars.",
+        extensions=redacted(ReadsDollars()),
     )
     limit_usd: Decimal | None = strawberry.field(
-        description="The monthly limit in dollars; null when unlimited or redacted."
+        description="The monthly limit in dollars; null when unlimited or without "
+        "billing:read:dollars.",
+        extensions=redacted(ReadsDollars()),
     )
     credit_balance: Decimal | None = strawberry.field(
         description="What the PURCHASED pool holds."
@@ -178,3 +195,4 @@ class AiBudget:
     categories: list[AiBudgetCategory] = strawberry.field(
         description="One row per AI feature category with usage."
     )
+    access: strawberry.Private[Access]

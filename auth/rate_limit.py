@@ -1,0 +1,87 @@
+"""Per-caller rate limits: a token bucket per API key or user, in Redis when configured.
+
+Every gateway process shares the Redis bucket, so the limit holds across a fleet. The
+in-process twin serves the embedded default with the same arithmetic. A caller that
+runs out gets RATE_LIMITED with the seconds to wait until one request is allowed again.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+# KEYS[1]: the bucket; ARGV: capacity, refill per second, now (seconds, float).
+# Returns {allowed (0/1), retry_after_ms}.
+_TOKEN_BUCKET = """
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = math.ceil((1 - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
+return {allowed, wait}
+"""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after_seconds: int
+
+
+class RateLimiter(Protocol):
+    async def take(self, caller: str) -> Verdict: ...
+
+
+def bucket_key(caller: str) -> str:
+    # The caller's id as a hash tag keeps the bucket on one Redis Cluster slot.
+    return f"ratelimit:{{{caller}}}"
+
+
+class RedisRateLimiter:
+    def __init__(self, redis: Redis, capacity: int, per_second: float) -> None:
+        self.redis = redis
+        self.capacity = capacity
+        self.per_second = per_second
+        self.script = redis.register_script(_TOKEN_BUCKET)
+
+    async def take(self, caller: str) -> Verdict:
+        allowed, wait_ms = await self.script(
+            keys=[bucket_key(caller)],
+            args=[self.capacity, self.per_second, time.time()],
+        )
+        return Verdict(bool(allowed), math.ceil(int(wait_ms) / 1000))
+
+
+class MemoryRateLimiter:
+    """The same token bucket, for one process (the embedded default)."""
+
+    def __init__(self, capacity: int, per_second: float) -> None:
+        self.capacity = capacity
+        self.per_second = per_second
+        self.buckets: dict[str, tuple[float, float]] = {}
+
+    async def take(self, caller: str) -> Verdict:
+        now = time.monotonic()
+        tokens, at = self.buckets.get(caller, (float(self.capacity), now))
+        tokens = min(self.capacity, tokens + max(0.0, now - at) * self.per_second)
+        if tokens >= 1:
+            self.buckets[caller] = (tokens - 1, now)
+            return Verdict(True, 0)
+        self.buckets[caller] = (tokens, now)
+        return Verdict(False, math.ceil((1 - tokens) / self.per_second))

@@ -1,0 +1,204 @@
+"""Abuse limits checked before execution: depth, aliases and query cost.
+
+Cost follows the large public GraphQL APIs: every field costs one point, and a list
+multiplies what it holds by how many items it may return: `first` on connections,
+`len(ids)` on `organizations`, `months` on `trend`, the catalog size on `meters`. The
+cost of each request is reported in `extensions.cost`, and a query over the maximum is
+refused (QUERY_TOO_COMPLEX) before anything runs. Introspection costs one point per
+field, so GraphiQL can document the schema; its nesting counts towards the depth (our
+own types do not nest deeper than 7, GraphiQL's introspection query reaches 13).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+
+MAX_DEPTH = 15
+MAX_ALIASES = 30
+MAX_COST = 25_000
+MAX_TOKENS = 4_000
+CATALOG_LIST_SIZE = 50
+"""Upper bound on list fields sized by the catalog (meters, pools, operations)."""
+
+_PAGED = {"members": 25, "topWorkspaces": 10, "topWorkspaceGroups": 10, "topUsers": 10}
+_CATALOG_LISTS = {
+    "meters",
+    "pools",
+    "usageByOperation",
+    "categories",
+    "points",
+    "byType",
+    "topDefinitions",
+    "results",
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    depth: int
+    aliases: int
+    cost: int
+
+
+def too_complex(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "QUERY_TOO_COMPLEX"})
+
+
+class QueryLimits(SchemaExtension):
+    """Refuses queries past the limits and reports each request's cost."""
+
+    def __init__(self) -> None:
+        self.measure: Measure | None = None
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            self.measure = measure(
+                document, context.variables or {}, context.operation_name
+            )
+            error = _first_violation(self.measure)
+            if error is not None:
+                context.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.measure is None:
+            return {}
+        return {
+            "cost": {
+                "requestedQueryCost": self.measure.cost,
+                "maximumAvailable": MAX_COST,
+            }
+        }
+
+
+def _first_violation(found: Measure) -> GraphQLError | None:
+    if found.depth > MAX_DEPTH:
+        return too_complex(
+            f"the query is {found.depth} levels deep; at most {MAX_DEPTH}"
+        )
+    if found.aliases > MAX_ALIASES:
+        return too_complex(
+            f"the query uses {found.aliases} aliases; at most {MAX_ALIASES}"
+        )
+    if found.cost > MAX_COST:
+        return too_complex(f"the query costs {found.cost} points; at most {MAX_COST}")
+    return None
+
+
+def measure(
+    document: Any, variables: dict[str, Any], operation_name: str | None
+) -> Measure:
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    operations = [
+        definition
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+        and (
+            operation_name is None
+            or (definition.name and definition.name.value == operation_name)
+        )
+    ]
+    walker = _Walker(fragments, variables)
+    depth = cost = 0
+    for operation in operations[:1]:
+        operation_depth, operation_cost = walker.selection(
+            operation.selection_set, 0, set()
+        )
+        depth, cost = max(depth, operation_depth), cost + operation_cost
+    return Measure(depth, walker.aliases, cost)
+
+
+class _Walker:
+    def __init__(
+        self, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]
+    ) -> None:
+        self.fragments = fragments
+        self.variables = variables
+        self.aliases = 0
+
+    def selection(
+        self, selection_set: SelectionSetNode | None, depth: int, seen: set[str]
+    ) -> tuple[int, int]:
+        """(deepest level, cost) of a selection set at `depth`."""
+        if selection_set is None:
+            return depth, 0
+        deepest, cost = depth, 0
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                field_depth, field_cost = self.field(node, depth, seen)
+            elif isinstance(node, InlineFragmentNode):
+                field_depth, field_cost = self.selection(
+                    node.selection_set, depth, seen
+                )
+            elif isinstance(node, FragmentSpreadNode):
+                name = node.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                field_depth, field_cost = self.selection(
+                    fragment.selection_set, depth, seen | {name}
+                )
+            else:
+                continue
+            deepest, cost = max(deepest, field_depth), cost + field_cost
+        return deepest, cost
+
+    def field(self, node: FieldNode, depth: int, seen: set[str]) -> tuple[int, int]:
+        name = node.name.value
+        if node.alias is not None:
+            self.aliases += 1
+        child_depth, child_cost = self.selection(node.selection_set, depth + 1, seen)
+        if name.startswith("__"):
+            return child_depth, 1 + child_cost
+        return child_depth, 1 + self.multiplier(node) * child_cost
+
+    def multiplier(self, node: FieldNode) -> int:
+        name = node.name.value
+        if name == "organizations":
+            ids = self.argument(node, "ids")
+            return max(1, len(ids)) if isinstance(ids, list) else 100
+        if name in _PAGED:
+            first = self.argument(node, "first")
+            return int(first) if isinstance(first, int) and first >= 0 else _PAGED[name]
+        if name == "trend":
+            months = self.argument(node, "months")
+            return int(months) if isinstance(months, int) and months > 0 else 6
+        if name in _CATALOG_LISTS or name == "edges":
+            return 1 if name == "edges" else CATALOG_LIST_SIZE
+        return 1
+
+    def argument(self, node: FieldNode, name: str) -> Any:
+        for argument in node.arguments or ():
+            if argument.name.value != name:
+                continue
+            value = argument.value
+            if isinstance(value, VariableNode):
+                return self.variables.get(value.name.value)
+            if isinstance(value, IntValueNode):
+                return int(value.value)
+            if isinstance(value, ListValueNode):
+                return list(value.values)
+        return None

@@ -1,0 +1,33 @@
+"""The per-caller rate limit as a schema extension: refused before execution."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+
+from resolvers.context import Context
+
+
+class RateLimit(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.rate_limiter is not None:
+            verdict = await context.rate_limiter.take(context.caller)
+            if not verdict.allowed:
+                self.execution_context.result = ExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            "too many requests: retry in "
+                            f"{verdict.retry_after_seconds} s",
+                            extensions={
+                                "code": "RATE_LIMITED",
+                                "retryAfter": verdict.retry_after_seconds,
+                            },
+                        )
+                    ],
+                )
+        yield
