@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,11 +60,15 @@ async def ai_budget(info: Info, scope: OrgScope) -> AiBudgetView | None:
         return None
     loaders = info.context.loaders
     cycle_request = base.cycle_range()
-    totals = await loaders.rollup_sums.load(cycle_request)
-    spent = totals.get((AI_SPEND_METER, ""), Totals.zero()).quantity
-    by_model = await loaders.rollup_sums.load(
-        RollupRequest(scope.id, "feature_model", cycle_request.start, cycle_request.end)
+    totals, by_model = await loaders.rollup_sums.load_many(
+        [
+            cycle_request,
+            RollupRequest(
+                scope.id, "feature_model", cycle_request.start, cycle_request.end
+            ),
+        ]
     )
+    spent = totals.get((AI_SPEND_METER, ""), Totals.zero()).quantity
     prices = await loaders.model_prices.load("")
     cost: dict[AiFeature, Decimal] = defaultdict(lambda: ZERO)
     model_cost: dict[AiFeature, dict[str, Decimal]] = defaultdict(dict)
@@ -120,22 +125,22 @@ async def my_meters(info: Info, scope: OrgScope) -> list[PersonalMeterView] | No
         return None
     base = await basis(info, scope)
     loaders = info.context.loaders
-    allocations = {
-        row.meter_key: row.limit
-        for row in await loaders.allocations.load(scope.id)
-        if row.user_id == user_id
-    }
+    cycle_request = base.cycle_range()
+    cumulative = tuple(m.key for m in base.catalog if m.resets is Resets.NEVER)
+    # Asked before the allocations are known, so that these sums join the page's
+    # others in one statement: every meter this cycle, the cumulative ones to date.
+    (in_cycle, to_date), rows = await asyncio.gather(
+        loaders.rollup_sums.load_many(
+            [
+                RollupRequest(scope.id, "user", cycle_request.start, cycle_request.end),
+                RollupRequest(scope.id, "user", None, cycle_request.end, cumulative),
+            ]
+        ),
+        loaders.allocations.load(scope.id),
+    )
+    allocations = {row.meter_key: row.limit for row in rows if row.user_id == user_id}
     keys = list(dict.fromkeys([*PERSONAL_METERS, *sorted(allocations)]))
     catalog = {meter.key: meter for meter in base.catalog}
-    cycle_request = base.cycle_range()
-    in_cycle = await loaders.rollup_sums.load(
-        RollupRequest(
-            scope.id, "user", cycle_request.start, cycle_request.end, tuple(keys)
-        )
-    )
-    to_date = await loaders.rollup_sums.load(
-        RollupRequest(scope.id, "user", None, cycle_request.end, tuple(keys))
-    )
     views = []
     for key in keys:
         meter = catalog[key]

@@ -7,6 +7,7 @@ events that occurred at or before `at` count.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -118,8 +119,21 @@ async def basis(info: Info, scope: OrgScope) -> Basis:
 
 async def _sums(info: Info, request: RollupRequest) -> dict[str, Totals]:
     """Per meter totals of a `total`-dimension request."""
-    found = await info.context.loaders.rollup_sums.load(request)
-    return {meter: totals for (meter, _), totals in found.items()}
+    return (await _sums_many(info, [request]))[0]
+
+
+async def _sums_many(
+    info: Info, requests: list[RollupRequest]
+) -> list[dict[str, Totals]]:
+    """Several `total`-dimension requests asked at once.
+
+    A resolver asks for every sum it needs in one go, right after `basis`: all the
+    page's fields then reach the rollup loader in the same tick and share one
+    statement, whatever the data (sums asked one after another would each wait for
+    the previous one and land in batches that depend on timing).
+    """
+    found = await info.context.loaders.rollup_sums.load_many(requests)
+    return [{meter: totals for (meter, _), totals in sums.items()} for sums in found]
 
 
 @dataclass(frozen=True)
@@ -139,8 +153,9 @@ class MeterState:
 async def meter_states(info: Info, scope: OrgScope) -> tuple[Basis, list[MeterState]]:
     """Every catalog meter's state as of `at`, in catalog order."""
     base = await basis(info, scope)
-    in_cycle = await _sums(info, base.cycle_range())
-    to_date = await _sums(info, base.cumulative_range())
+    in_cycle, to_date = await _sums_many(
+        info, [base.cycle_range(), base.cumulative_range()]
+    )
     states = []
     for meter in base.catalog:
         cumulative = meter.resets is Resets.NEVER
@@ -206,10 +221,13 @@ async def credit_summary(info: Info, scope: OrgScope) -> CreditSummary | None:
     if scope.organization.billing_model is BillingModel.USD:
         return await _dollar_summary(info, base)
     loaders = info.context.loaders
-    spends = await loaders.cycle_spend.load((scope.id, base.cycle.start))
-    grants = await loaders.grants.load(scope.id)
-    # The running totals count events recorded after `at` too: take those back.
-    later = await loaders.draws_from.load((scope.id, base.as_of))
+    # The running totals count events recorded after `at` too: `later` takes those
+    # back. The three are asked at once (one round trip, whatever the data).
+    spends, grants, later = await asyncio.gather(
+        loaders.cycle_spend.load((scope.id, base.cycle.start)),
+        loaders.grants.load(scope.id),
+        loaders.draws_from.load((scope.id, base.as_of)),
+    )
     spent_by_pool: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
     spent_later: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
     for spend in spends:

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+import logging
+from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.tokens import hash_api_key, issue_jwt
 from gateway.app import create_app
 from gateway.settings import load_settings
+from rules.enums import ApiKeyKind
+from store.api_keys import KeyRecord, create_api_key, revoke_api_key
+from store.db import create_engine, session_factory
+from store.models import ApiKey
+from tests import factories
 from tests.gateway_client import error_codes, gateway, user_token
+
+NOW = datetime.now(UTC)
 
 VIEWER = "query { viewer { id kind } }"
 
@@ -125,3 +138,111 @@ async def test_unknown_fields_say_bad_user_input(sqlite_url: str) -> None:
 
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert "nope" in body["errors"][0]["message"]
+
+
+async def test_malformed_token_is_unauthenticated(sqlite_url: str) -> None:
+    async with gateway(sqlite_url) as api:
+        body = await api.execute(VIEWER, token="not-a-jwt")
+
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert body["errors"][0]["message"] == (
+        "the token is malformed or its signature is wrong"
+    )
+
+
+async def test_token_signed_with_another_secret_is_unauthenticated(
+    sqlite_url: str,
+) -> None:
+    forged = issue_jwt(
+        "u1", "some-other-secret-of-enough-length", NOW + timedelta(hours=1)
+    )
+    async with gateway(sqlite_url) as api:
+        body = await api.execute(VIEWER, token=forged)
+
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+
+
+async def test_revoked_api_key_is_unauthenticated(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    async with session_factory(engine)() as session:
+        record, secret = await _service_key(session)
+    async with gateway(sqlite_url) as api:
+        before = await api.execute(VIEWER, token=secret)
+        async with session_factory(engine)() as session:
+            await revoke_api_key(session, record.id, NOW)
+            await session.commit()
+        after = await api.execute(VIEWER, token=secret)
+    await engine.dispose()
+
+    assert before["data"] == {"viewer": {"id": record.id, "kind": "SERVICE"}}
+    assert error_codes(after) == ["UNAUTHENTICATED"]
+    assert after["errors"][0]["message"] == "the API key is unknown or revoked"
+
+
+async def _service_key(session: AsyncSession) -> tuple[KeyRecord, str]:
+    session.add(factories.organization("org_a"))
+    await session.flush()
+    created = await create_api_key(session, ApiKeyKind.SERVICE, "svc", ("org_a",), NOW)
+    await session.commit()
+    return created
+
+
+async def test_api_keys_are_stored_only_as_hashes(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    async with session_factory(engine)() as session:
+        _, secret = await _service_key(session)
+        stored = (await session.execute(select(ApiKey.secret_hash))).scalars().all()
+    await engine.dispose()
+
+    assert stored == [hash_api_key(secret)]
+    assert secret not in stored
+
+
+async def test_internal_errors_carry_no_stack_trace_sql_or_secret(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_engine(sqlite_url)
+    async with session_factory(engine)() as session:
+        record, secret = await _service_key(session)
+        session.add(factories.plan("pro"))
+        await session.flush()
+        session.add(factories.subscription("org_a", "pro"))
+        await session.commit()
+        # Rollups whose sum no 64-bit integer holds: the read fails inside SQLite.
+        for hour in (1, 2):
+            await session.execute(
+                text(
+                    "INSERT INTO usage_rollups VALUES ('org_a', 'api_calls', 'total', "
+                    f"'', '2026-06-0{hour} 00:00:00.000000', 9000000000000000000, "
+                    "0, 0, 0, 1, 0)"
+                )
+            )
+        await session.commit()
+    await engine.dispose()
+    query = (
+        '{ organization(id: "org_a", at: "2026-06-10T00:00:00Z") { meters { used } } }'
+    )
+    async with gateway(sqlite_url) as api:
+        body = await api.execute(query, token=secret)
+
+    assert error_codes(body) == ["INTERNAL"]
+    message = json.dumps(body)
+    assert body["errors"][0]["message"] == "Internal error."
+    for leak in ("Traceback", "SELECT", "sqlite", "overflow", secret, record.id):
+        assert leak not in message
+    assert "unexpected error" in caplog.text
+    assert secret not in caplog.text
+
+
+async def test_logs_never_print_token_values(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    good, bad = user_token("u1"), "eyJhbGciOiJIUzI1NiJ9.e30.forged-signature"
+    async with gateway(sqlite_url) as api:
+        await api.execute(VIEWER, token=good)
+        await api.execute(VIEWER, token=bad)
+        await api.execute('{ organization(id: "x") { id } }', token=good)
+
+    assert good not in caplog.text
+    assert bad not in caplog.text
