@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from auth.identity import identify
 from auth.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -26,9 +27,11 @@ from auth.tokens import InvalidToken
 from gateway.body_limit import BodySizeLimit
 from gateway.settings import Settings
 from resolvers.context import Context
+from resolvers.websocket import authenticate
 from schema import schema
 from schema.masking import with_codes
 from store.db import SessionFactory, create_engine, session_factory
+from store.live import LiveHub, create_hub
 
 log = logging.getLogger("usage_gateway")
 
@@ -48,12 +51,14 @@ class GatewayGraphQL(GraphQL[Context, None]):
         settings: Settings,
         clock: Clock,
         rate_limiter: RateLimiter,
+        live_hub: LiveHub | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
         self.rate_limiter = rate_limiter
+        self.live_hub = live_hub
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -78,7 +83,14 @@ class GatewayGraphQL(GraphQL[Context, None]):
             identity=identity,
             auth_error=auth_error,
             rate_limiter=self.rate_limiter,
+            live=self.live_hub,
+            clock=self.clock,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object]:
+        """graphql-transport-ws connection_init: its payload carries the token."""
+        await authenticate(context)
+        return UnsetType()  # acknowledged without a payload
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -114,12 +126,16 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await live_hub.close()
         await engine.dispose()
         if redis is not None:
             await redis.aclose()
 
     redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
-    graphql = GatewayGraphQL(sessions, settings, clock, _rate_limiter(settings, redis))
+    live_hub = create_hub(redis)
+    graphql = GatewayGraphQL(
+        sessions, settings, clock, _rate_limiter(settings, redis), live_hub
+    )
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -132,6 +148,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
     )
     app.state.engine = engine
     app.state.redis = redis
+    app.state.live = live_hub
     app.state.sessions = sessions
     return app
 

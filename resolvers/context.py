@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -13,6 +14,7 @@ from auth.identity import Identity
 from auth.rate_limit import RateLimiter
 from resolvers.loaders import organizations, reports, usage
 from store.db import SessionFactory
+from store.live import LiveHub
 
 
 class Loaders:
@@ -108,6 +110,12 @@ class Context:
     identity: Identity | None
     auth_error: str | None = None
     rate_limiter: RateLimiter | None = None
+    live: LiveHub | None = None
+    """Where accepted usage is published and usageUpdated subscribes."""
+    clock: Callable[[], datetime] | None = None
+    """The app's clock, for what happens after `now` (a websocket lives on)."""
+    connection_params: dict[str, object] | None = None
+    """A websocket's connection_init payload (strawberry sets it)."""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

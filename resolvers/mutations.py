@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolvers import allowance, billing
+from resolvers import allowance, billing, live
 from resolvers.access import OrgScope, access_for
 from resolvers.context import Info
 from resolvers.organizations import organization_scope, require_identity
@@ -337,11 +337,12 @@ async def record_usage(
         for position, spec in enumerate(specs)
         if identity.is_operator or spec.organization_id in identity.key_organization_ids
     ]
+    recorded = [specs[position] for position in writable]
     outcomes = await recording.record_usage(
-        info.context.sessions,
-        [specs[position] for position in writable],
-        info.context.now,
+        info.context.sessions, recorded, info.context.now
     )
+    # Committed: the ticks read these events (read-your-writes includes live ticks).
+    await live.publish_accepted(info, recorded, outcomes)
     decided = dict(zip(writable, outcomes, strict=True))
     results = []
     for position, spec in enumerate(specs):

@@ -58,6 +58,12 @@ def decide_cap(
     return UsageDecisionCode.LIMIT_REACHED
 
 
+def releasable(used: Decimal, quantity: Decimal) -> bool:
+    """Whether a release (negative quantity on a cumulative meter) keeps usage at or
+    above zero: nothing can be released that was never recorded."""
+    return used + quantity >= 0
+
+
 def percent(used: Decimal, limit: Decimal | None) -> float | None:
     """used / limit * 100, may pass 100 on soft caps; None when unlimited.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -45,6 +47,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def snapshot(sessions: SessionFactory) -> AsyncIterator[SessionFactory]:
+    """Sessions that all read one consistent snapshot of the database, read-only.
+
+    PostgreSQL: one REPEATABLE READ transaction; SQLite: one deferred transaction,
+    whose snapshot starts at its first read. The sessions share one connection: use
+    them one at a time.
+    """
+    async with sessions() as outer:
+        dialect = outer.get_bind().dialect.name
+        options: dict[str, Any] = {}
+        if dialect == "postgresql":
+            options = {
+                "isolation_level": "REPEATABLE READ",
+                "postgresql_readonly": True,
+            }
+        connection = await outer.connection(execution_options=options)
+        if dialect == "sqlite":
+            await connection.exec_driver_sql("BEGIN")
+        yield async_sessionmaker(connection, expire_on_commit=False)
 
 
 class StatementCounter:

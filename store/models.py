@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -136,6 +137,12 @@ class Organization(Base):
     workspace_time_balance_hours: Mapped[Decimal] = mapped_column(Amount)
     managed_ai_balance_usd: Mapped[Decimal] = mapped_column(Amount)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    counters_version: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default=text("0")
+    )
+    """Moved by every usage write the hot counters did not see (decisions taken from
+    SQL, allocation and subscription changes): counters built at another version are
+    rebuilt from SQL before they decide (`store.counters`)."""
 
 
 class Subscription(Base):

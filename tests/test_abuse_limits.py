@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
+import pytest
 
 from gateway.app import create_app
 from gateway.settings import load_settings
+from rules.enums import ApiKeyKind
 from schema.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH
+from store.api_keys import create_api_key
+from store.db import create_engine, session_factory
+from tests import factories
 from tests.gateway_client import JWT_SECRET, error_codes, gateway, operation, user_token
 
 TOKEN = user_token("u1")
@@ -83,20 +90,53 @@ async def test_too_many_tokens_are_refused(sqlite_url: str) -> None:
     assert error_codes(body) == ["QUERY_TOO_COMPLEX"]
 
 
-async def test_page_sizes_are_capped_at_100(sqlite_url: str) -> None:
-    from store.db import create_engine, session_factory
-    from tests.test_billing_readiness import _operator  # an operator sees every org
-
-    engine = create_engine(sqlite_url)
-    operator = await _operator(session_factory(engine))
-    await engine.dispose()
-    async with gateway(sqlite_url) as api:
-        body = await api.execute(
-            '{ organization(id: "none") { members(first: 101) { totalCount } } }',
-            token=operator,
+async def _operator_with_org(url: str) -> str:
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        await factories.add_all(session, factories.organization("org_a"))
+        _, secret = await create_api_key(
+            session, ApiKeyKind.OPERATOR, "ops", (), datetime.now(UTC)
         )
+        await session.commit()
+    await engine.dispose()
+    return secret
 
-    assert error_codes(body) == ["NOT_FOUND"]
+
+@pytest.mark.parametrize(
+    "field", ["members", "topWorkspaces", "topWorkspaceGroups", "topUsers"]
+)
+async def test_page_sizes_are_capped_at_100(sqlite_url: str, field: str) -> None:
+    operator = await _operator_with_org(sqlite_url)
+    query = '{ organization(id: "org_a") { %s(first: %d) { totalCount } } }'
+    async with gateway(sqlite_url) as api:
+        allowed = await api.execute(query % (field, 100), token=operator)
+        refused = await api.execute(query % (field, 101), token=operator)
+
+    assert error_codes(allowed) == []
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert "between 0 and 100" in refused["errors"][0]["message"]
+
+
+async def test_record_usage_takes_at_most_1000_events(sqlite_url: str) -> None:
+    operator = await _operator_with_org(sqlite_url)
+    mutation = (
+        "mutation ($events: [UsageEventInput!]!) "
+        "{ recordUsage(events: $events) { accepted } }"
+    )
+    events = [
+        {
+            "idempotencyKey": f"k{n}",
+            "organizationId": "org_a",
+            "meter": "api_calls",
+            "quantity": "1",
+        }
+        for n in range(1001)
+    ]
+    async with gateway(sqlite_url) as api:
+        body = await api.execute(mutation, {"events": events}, token=operator)
+
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["data"] is None
 
 
 async def test_a_body_over_the_limit_is_refused_with_413(sqlite_url: str) -> None:

@@ -246,3 +246,47 @@ async def test_logs_never_print_token_values(
 
     assert good not in caplog.text
     assert bad not in caplog.text
+
+
+async def test_api_key_use_is_stamped_at_most_once_a_minute(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    async with session_factory(engine)() as session:
+        record, secret = await _service_key(session)
+    async with gateway(sqlite_url) as api:
+        await api.execute(VIEWER, token=secret)
+        await api.execute(VIEWER, token=secret)
+    async with session_factory(engine)() as session:
+        used = await session.scalar(
+            select(ApiKey.last_used_at).where(ApiKey.id == record.id)
+        )
+    await engine.dispose()
+
+    assert used is not None
+    assert datetime.now(UTC) - used < timedelta(minutes=1)
+
+
+def test_usage_events_have_no_field_for_content_or_secrets() -> None:
+    from graphql import GraphQLInputObjectType
+
+    from schema import schema
+
+    event = schema._schema.type_map["UsageEventInput"]
+    assert isinstance(event, GraphQLInputObjectType)
+    names = set(event.fields)
+
+    assert names == {
+        "idempotencyKey",
+        "organizationId",
+        "meter",
+        "quantity",
+        "occurredAt",
+        "userId",
+        "workspaceId",
+        "source",
+        "feature",
+        "model",
+        "tokens",
+        "costUsd",
+        "definitionId",
+        "definitionName",
+    }

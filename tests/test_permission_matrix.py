@@ -87,7 +87,8 @@ MUTATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("FORBIDDEN",) * 4 + (V,) + ("FORBIDDEN",) * 2,
     ),
     "upsertOrganization": (
-        'upsertOrganization(input: {id: "org_new", name: "New"}) { organization { id } }',
+        'upsertOrganization(input: {id: "org_new", name: "New"}) '
+        "{ organization { id } }",
         ("FORBIDDEN",) * 4 + (V,) + ("FORBIDDEN",) * 2,
     ),
     "createApiKey": (
@@ -222,7 +223,8 @@ async def test_organization_field(
         path.append(field.split(".")[-1])
     async with gateway(world.url) as api:
         body = await api.execute(
-            f'{{ organization(id: "{org}", at: "{NOW.isoformat()}") {{ {selection} }} }}',
+            f'{{ organization(id: "{org}", at: "{NOW.isoformat()}") '
+            f"{{ {selection} }} }}",
             token=token,
         )
 
@@ -291,19 +293,21 @@ async def test_an_organization_without_relation_is_not_found(
             '{ organization(id: "org_a") { id name } }', token=world.tokens[viewer]
         )
         seats = await api.execute(
-            'mutation { changeSeats(organizationId: "org_a", total: 3) { seats { total } } }',
+            'mutation { changeSeats(organizationId: "org_a", total: 3) '
+            "{ seats { total } } }",
             token=world.tokens[viewer],
         )
 
     assert _outcome(body, ["organization"]) == "NOT_FOUND"
-    assert _outcome(seats, ["changeSeats"]) in {"NOT_FOUND", "FORBIDDEN"}
+    assert _outcome(seats, ["changeSeats"]) == "NOT_FOUND"
 
 
 async def test_anonymous_callers_are_unauthenticated_everywhere(world: World) -> None:
     async with gateway(world.url) as api:
         query = await api.execute('{ organization(id: "org_a") { id } }')
         mutation = await api.execute(
-            'mutation { upsertOrganization(input: {id: "x", name: "x"}) { userErrors { code } } }'
+            'mutation { upsertOrganization(input: {id: "x", name: "x"}) '
+            "{ userErrors { code } } }"
         )
 
     assert _outcome(query, ["organization"]) == "UNAUTHENTICATED"

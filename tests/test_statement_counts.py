@@ -315,15 +315,19 @@ async def test_usage_page_statements_do_not_grow_with_what_the_page_shows(
     assert len(shown["usageByOperation"]) == 8
     assert len(shown["aiBudget"]["categories"]) == len(AiFeature)
     assert len(shown["myUsage"]["meters"]) == 3
-    print("SMALL", *first_words(small), "BIG", *first_words(big), sep="\n")
+    print("COUNTS", len(small), len(big))
     assert len(big) == len(small), (first_words(small), first_words(big))
 
 
 # partners -----------------------------------------------------------------------------
 
 
-async def _organizations(sessions: SessionFactory, count: int) -> list[str]:
-    """`count` organizations in every billing shape, each with usage and credits."""
+async def _organizations(
+    sessions: SessionFactory, billing_model: BillingModel, count: int = 100
+) -> list[str]:
+    """`count` organizations billed alike, otherwise in every shape: anchors on every
+    day of the month, provider periods, past-due and exhausted payments, no
+    subscription, every billing state, grants, reconciliations, and usage."""
     ids = [f"org_{index:03}" for index in range(count)]
     async with sessions() as session, session.begin():
         await p.upsert_plan(
@@ -345,9 +349,7 @@ async def _organizations(sessions: SessionFactory, count: int) -> list[str]:
                 p.OrganizationSpec(
                     org_id,
                     f"Organization {index}",
-                    billing_model=BillingModel.USD
-                    if index % 5 == 1
-                    else BillingModel.CREDITS,
+                    billing_model=billing_model,
                     billing_state=list(BillingState)[index % len(BillingState)],
                 ),
                 SETUP,
@@ -375,11 +377,12 @@ async def _organizations(sessions: SessionFactory, count: int) -> list[str]:
                 ),
                 SETUP,
             )
-            await p.grant_credits(
-                session,
-                p.CreditGrantSpec(org_id, CreditPoolKind.PURCHASED, Decimal(50)),
-                SETUP,
-            )
+            if billing_model is BillingModel.CREDITS:
+                await p.grant_credits(
+                    session,
+                    p.CreditGrantSpec(org_id, CreditPoolKind.PURCHASED, Decimal(50)),
+                    SETUP,
+                )
             if index % 2:
                 await p.set_reconciliation(
                     session,
@@ -393,18 +396,28 @@ async def _organizations(sessions: SessionFactory, count: int) -> list[str]:
     await record(
         sessions,
         [
-            usage(org_id, f"v{index}", "voice", "150", AT - timedelta(hours=index))
+            usage(
+                org_id,
+                f"v{index}",
+                "ai_tokens" if billing_model is BillingModel.USD else "voice",
+                "150",
+                AT - timedelta(hours=index),
+                cost_usd=Decimal(2) if billing_model is BillingModel.USD else None,
+            )
             for index, org_id in enumerate(ids)
+            # AI access is paused for exhausted payments: no AI usage to record.
+            if not (billing_model is BillingModel.USD and index % 12 == 3)
         ],
     )
     return ids
 
 
-async def test_partner_billing_state_statements_do_not_grow_with_organizations(
-    postgres_url: str,
-) -> None:
+async def _partner_counts(
+    postgres_url: str, billing_model: BillingModel
+) -> tuple[list[str], list[str]]:
+    """Statements of PartnerBillingState for the first organization, then all 100."""
     async with store(postgres_url) as sessions:
-        ids = await _organizations(sessions, 100)
+        ids = await _organizations(sessions, billing_model)
         async with sessions() as session, session.begin():
             _, secret = await create_api_key(
                 session, ApiKeyKind.PARTNER, "billing system", tuple(ids), SETUP
@@ -420,7 +433,25 @@ async def test_partner_billing_state_statements_do_not_grow_with_organizations(
             api, document, {"ids": ids, "at": AT.isoformat()}, secret
         )
 
-    assert len(one_data["organizations"]) == 1
+    assert [org["id"] for org in one_data["organizations"]] == ids[:1]
     assert [org["id"] for org in hundred_data["organizations"]] == ids
-    print("ONE", *first_words(one), "HUNDRED", *first_words(hundred), sep="\n")
+    assert one_data["organizations"][0]["credits"]["spent"] != "0"
+    return one, hundred
+
+
+async def test_partner_billing_state_statements_do_not_grow_with_organizations(
+    postgres_url: str,
+) -> None:
+    one, hundred = await _partner_counts(postgres_url, BillingModel.CREDITS)
+
+    print("COUNTS", len(one), len(hundred))
+    assert len(hundred) == len(one), (first_words(one), first_words(hundred))
+
+
+async def test_partner_billing_state_statements_do_not_grow_with_byom_organizations(
+    postgres_url: str,
+) -> None:
+    one, hundred = await _partner_counts(postgres_url, BillingModel.USD)
+
+    print("COUNTS", len(one), len(hundred))
     assert len(hundred) == len(one), (first_words(one), first_words(hundred))

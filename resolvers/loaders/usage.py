@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Integer, Select, func, literal, select, union_all
+from sqlalchemy import Integer, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.loaders.base import StoreLoader, many_per_key
@@ -85,7 +84,7 @@ class DrawsFromInstant(StoreLoader[tuple[str, datetime], DrawsByCyclePool]):
         for organization_id, instant in keys:
             orgs_by_instant[instant].add(organization_id)
         instants = list(orgs_by_instant)
-        parts: list[Select[Any]] = [
+        parts = [
             select(
                 literal(position, Integer()).label("batch"),
                 CreditDraw.organization_id,

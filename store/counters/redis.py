@@ -1,0 +1,498 @@
+"""Counters in Redis, shared by every gateway process: one Lua script decides a batch.
+
+Keys per organization carry its id as a hash tag (`ug:{org_a}:counters`,
+`ug:{org_a}:claims`), so both live on one Redis Cluster slot and one script can use
+them. `counters` holds the fields of `store.counters` plus the version and generation
+they were built at, and expires a day after a rebuild: counters re-sync with SQL at
+least that often. `claims` holds the idempotency keys reserved and not yet committed:
+a writer racing a retry of the same event waits for the first one's commit instead of
+answering before it is known (`Busy`).
+
+The script compares and adds only; the thresholds come from the Python rules here, in
+`_payload`. When an event's credits fall inside its free allowance (a product of two
+amounts), the script pauses and `reserve` asks again with the credits
+`rules.credits.event_credits` gives for that usage.
+
+Unreachable Redis raises `CountersUnavailable` and is not tried again for a second;
+the gateway decides from SQL meanwhile, which moves the organizations' versions, so
+counters are rebuilt before Redis decides again. Counters of a call whose outcome is
+unknown are deleted as soon as Redis answers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_FLOOR, Context, Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from rules.credits import Draw, PoolState, draw_order, event_credits
+from rules.meters import cap_for
+from store.counters import (
+    Accepted,
+    Batch,
+    Busy,
+    Cap,
+    CountersUnavailable,
+    Decision,
+    Denied,
+    Duplicate,
+    EventPlan,
+    Missing,
+    Outcome,
+    Pool,
+    Reservation,
+    Reserved,
+    Stale,
+)
+
+log = logging.getLogger("usage_gateway.counters")
+
+_HERE = Path(__file__).parent
+_AMOUNTS = (_HERE / "amounts.lua").read_text()
+RESERVE_SCRIPT = _AMOUNTS + (_HERE / "reserve.lua").read_text()
+RELEASE_SCRIPT = _AMOUNTS + (_HERE / "release.lua").read_text()
+
+_WIDE = Context(prec=80)
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
+_PAUSES = 64
+T = TypeVar("T")
+
+
+def micros(amount: Decimal) -> str:
+    """An amount of six places as its integer count of micro-units."""
+    return str(int(amount.scaleb(6, _WIDE)))
+
+
+def _floor_micros(amount: Decimal) -> str:
+    return str(int(amount.scaleb(6, _WIDE).to_integral_value(ROUND_FLOOR, _WIDE)))
+
+
+def _amount(value: str) -> Decimal:
+    return Decimal(value).scaleb(-6)
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+@dataclass
+class _Payload:
+    """A batch as the script reads it, and what is needed to read its answer."""
+
+    names: list[str]
+    events: list[list[Any]]
+    pool_sets: list[list[list[Any]]]
+    ordered: list[tuple[Pool, ...]]
+    """Per event, the pools in the order the script draws them."""
+
+    def encode(self, batch: Batch, claim_ms: int) -> bytes:
+        keys = sorted({e.key for e in batch.events if e.key is not None})
+        index = {name: i + 1 for i, name in enumerate(self.names)}
+        return orjson.dumps(
+            {
+                "f": self.names,
+                "l": {name: micros(value) for name, value in batch.loads.items()},
+                "k": keys,
+                "P": self.pool_sets,
+                "e": self.events,
+                "w": [index[name] for name in batch.watch],
+                "a": batch.advance,
+                "t": claim_ms,
+            }
+        )
+
+
+def _payload(batch: Batch, expected: dict[int, list[str]]) -> _Payload:
+    """Compile the plans: each rule becomes a bound the script compares with."""
+    names = sorted(batch.fields())
+    index = {name: i + 1 for i, name in enumerate(names)}
+    pool_sets: list[list[list[Any]]] = []
+    set_of: dict[tuple[tuple[str, Decimal], ...], int] = {}
+    events: list[list[Any]] = []
+    ordered: list[tuple[Pool, ...]] = []
+    for position, plan in enumerate(batch.events):
+        checks = _checks(plan, index)
+        charge: list[Any] | bool = False
+        pools: tuple[Pool, ...] = ()
+        if plan.charge is not None and plan.denial is None:
+            charge, pools = _charge(plan, index, expected.get(position))
+            if plan.charge.pools is not None:
+                shape = tuple((pool.field, pool.granted) for pool in pools)
+                if shape not in set_of:
+                    pool_sets.append(
+                        [[index[pool.field], micros(pool.granted)] for pool in pools]
+                    )
+                    set_of[shape] = len(pool_sets)
+                charge[7] = set_of[shape]
+        adds = [[index[name], micros(amount)] for name, amount in plan.adds]
+        events.append(
+            [plan.key or False, plan.denial is not None, checks, charge, adds]
+        )
+        ordered.append(pools)
+    return _Payload(names, events, pool_sets, ordered)
+
+
+def _checks(plan: EventPlan, index: dict[str, int]) -> list[list[Any]]:
+    """`used <= bound` for caps, `used >= bound` for releases."""
+    checks: list[list[Any]] = []
+    for position, check in enumerate(plan.checks):
+        if isinstance(check, Cap):
+            cap = cap_for(check.limit, check.enforcement)
+            if cap is None or check.amount < 0:
+                continue  # decide_cap never denies these
+            bound = _floor_micros(cap.fma(1, -check.amount, _WIDE))
+            checks.append([index[check.field], "max", bound, position])
+        else:
+            checks.append([index[check.field], "min", micros(-check.amount), position])
+    return checks
+
+
+def _charge(
+    plan: EventPlan, index: dict[str, int], expected: list[str] | None
+) -> tuple[list[Any], tuple[Pool, ...]]:
+    """The event's credits at both ends of its free allowance, and its pools in the
+    order `rules.credits.draw_order` draws them at the event's time."""
+    charge = plan.charge
+    assert charge is not None
+
+    def price(used: Decimal) -> tuple[str, str]:
+        credits, free = event_credits(
+            charge.quantity,
+            used,
+            charge.free_units,
+            charge.credits_per_unit,
+            charge.cost_usd,
+            charge.credits_per_usd,
+        )
+        return ("0" if charge.pools is None else micros(credits)), micros(free)
+
+    if charge.free_units is None:
+        low: str | bool = False
+        high: str | bool = False
+        at_low = at_high = price(Decimal(0))
+    else:
+        units = max(Decimal(0), charge.quantity)
+        low_used = charge.free_units - units
+        low, high = micros(low_used), micros(charge.free_units)
+        at_low, at_high = price(low_used), price(charge.free_units)
+    pools: tuple[Pool, ...] = ()
+    if charge.pools is not None:
+        states = [
+            PoolState(p.kind, p.grant_id, p.granted, Decimal(0), p.expires_at)
+            for p in charge.pools
+        ]
+        by_grant = {pool.grant_id: pool for pool in charge.pools}
+        pools = tuple(by_grant[s.grant_id] for s in draw_order(states, charge.at))
+    return [
+        index[charge.field],
+        low,
+        high,
+        *at_low,
+        *at_high,
+        0,
+        expected or False,
+        len(plan.checks),
+    ], pools
+
+
+def _decision(raw: list[Any], pools: tuple[Pool, ...]) -> Decision:
+    if raw[0] == "a":
+        draws = tuple(
+            Draw(pools[j].kind, pools[j].grant_id, _amount(amount))
+            for j, amount in (raw[3] or [])
+        )
+        return Accepted(_amount(raw[1]), _amount(raw[2]), draws)
+    if raw[0] == "d":
+        return Duplicate()
+    return Denied(int(raw[1]), _amount(raw[2]), _amount(raw[3]))
+
+
+def _deltas(batch: Batch, decisions: list[Decision]) -> dict[str, Decimal]:
+    deltas: dict[str, Decimal] = defaultdict(Decimal)
+    for plan, decision in zip(batch.events, decisions, strict=True):
+        if not isinstance(decision, Accepted):
+            continue
+        for name, amount in plan.adds:
+            deltas[name] += amount
+        if decision.draws:
+            assert plan.charge is not None
+            assert plan.charge.pools is not None
+            spent_in = {pool.grant_id: pool.field for pool in plan.charge.pools}
+            for draw in decision.draws:
+                deltas[spent_in[draw.grant_id]] += draw.amount
+    return dict(deltas)
+
+
+class RedisCounterStore:
+    """Counters shared through Redis (see the module docstring)."""
+
+    shared = True
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "ug",
+        lifetime: timedelta = timedelta(days=1),
+        claim_for: timedelta = timedelta(seconds=10),
+        retry_after: float = 1.0,
+        timeout: float = 2.0,
+    ) -> None:
+        self.redis = Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            # A script is never sent twice: a timed-out reservation may have counted.
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=30,
+        )
+        self.prefix = prefix
+        self.lifetime_ms = int(lifetime.total_seconds() * 1000)
+        self.claim_ms = int(claim_for.total_seconds() * 1000)
+        self.retry_after = retry_after
+        self._reserve = self.redis.register_script(RESERVE_SCRIPT)
+        self._release = self.redis.register_script(RELEASE_SCRIPT)
+        self._down_until: float | None = None
+        self._suspects: set[str] = set()
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def mode(self) -> str:
+        return "redis" if self._down_until is None else "sql-fallback"
+
+    def counters_key(self, organization_id: str) -> str:
+        return f"{self.prefix}:{{{organization_id}}}:counters"
+
+    def claims_key(self, organization_id: str) -> str:
+        return f"{self.prefix}:{{{organization_id}}}:claims"
+
+    async def _guarded(
+        self, work: Callable[[], Awaitable[T]], suspects: Sequence[str] = ()
+    ) -> T:
+        """Run `work` against Redis; CountersUnavailable when Redis cannot answer.
+
+        `suspects`: organizations whose counters `work` may have changed when its
+        answer is lost; they are deleted before Redis is used again.
+        """
+        if self._down_until is not None and time.monotonic() < self._down_until:
+            raise CountersUnavailable("Redis was unreachable moments ago")
+        try:
+            if self._down_until is not None or self._suspects:
+                await self._recover()
+            return await work()
+        except _UNREACHABLE as error:
+            self._suspects.update(suspects)
+            self._went_down(error)
+            raise CountersUnavailable(str(error)) from error
+
+    async def _recover(self) -> None:
+        await self.redis.ping()
+        if self._suspects:
+            doubtful = sorted(self._suspects)
+            await self.redis.delete(*(self.counters_key(org) for org in doubtful))
+            self._suspects.difference_update(doubtful)
+        if self._down_until is not None:
+            self._down_until = None
+            log.warning(
+                "Redis is reachable again: usage decisions use the hot counters, "
+                "rebuilt from SQL where SQL decided meanwhile"
+            )
+
+    def _went_down(self, error: BaseException) -> None:
+        if self._down_until is None:
+            log.warning(
+                "Redis is unreachable (%s): usage decisions are taken from SQL",
+                type(error).__name__,
+            )
+        self._down_until = time.monotonic() + self.retry_after
+
+    async def probe(self) -> str:
+        with contextlib.suppress(CountersUnavailable):
+            await self._guarded(self.redis.ping)
+        return self.mode
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+
+    # ------------------------------------------------------------------ deciding
+
+    async def reserve(self, batches: Sequence[Batch]) -> list[Outcome]:
+        return list(
+            await asyncio.gather(
+                *(self._decide(batch, counting=True) for batch in batches)
+            )
+        )
+
+    async def check(self, batch: Batch) -> Outcome:
+        return await self._decide(batch, counting=False)
+
+    async def _decide(self, batch: Batch, *, counting: bool) -> Outcome:
+        expected: dict[int, list[str]] = {}
+        org = batch.organization_id
+        keys = [self.counters_key(org), self.claims_key(org)]
+        for _ in range(_PAUSES):
+            payload = _payload(batch, expected)
+            args = [
+                "reserve" if counting else "check",
+                str(batch.version),
+                payload.encode(batch, self.claim_ms),
+            ]
+
+            async def run(args: list[Any] = args) -> Any:
+                return await self._reserve(keys=keys, args=args)
+
+            reply = await self._guarded(run, suspects=[org] if counting else [])
+            answer = orjson.loads(reply)
+            status = answer["s"]
+            if status == "pause":
+                position = int(answer["i"])
+                expected[position] = self._priced(batch, position, answer["u"])
+                continue
+            return self._outcome(batch, payload, answer, status)
+        raise RuntimeError("the counter script kept pausing on the free allowance")
+
+    @staticmethod
+    def _priced(batch: Batch, position: int, used: str) -> list[str]:
+        """[used, credits, free units] of an event at a usage inside its allowance."""
+        charge = batch.events[position].charge
+        assert charge is not None
+        credits, free = event_credits(
+            charge.quantity,
+            _amount(used),
+            charge.free_units,
+            charge.credits_per_unit,
+            charge.cost_usd,
+            charge.credits_per_usd,
+        )
+        return [used, "0" if charge.pools is None else micros(credits), micros(free)]
+
+    @staticmethod
+    def _outcome(
+        batch: Batch, payload: _Payload, answer: dict[str, Any], status: str
+    ) -> Outcome:
+        if status == "stale":
+            return Stale()
+        if status == "missing":
+            return Missing(frozenset(answer["f"]))
+        if status == "busy":
+            return Busy(frozenset(answer["k"]))
+        decisions = [
+            _decision(raw, pools)
+            for raw, pools in zip(answer["r"] or [], payload.ordered, strict=True)
+        ]
+        watched = answer["w"] or []
+        values = {
+            name: _amount(value)
+            for name, value in zip(batch.watch, watched, strict=True)
+        }
+        keys = tuple(
+            plan.key
+            for plan, decision in zip(batch.events, decisions, strict=True)
+            if isinstance(decision, Accepted) and plan.key is not None
+        )
+        reservation = Reservation(
+            batch.organization_id, str(answer["g"]), _deltas(batch, decisions), keys
+        )
+        return Reserved(decisions, values, reservation)
+
+    # ------------------------------------------------------------------ upkeep
+
+    async def rebuild(self, organization_id: str, version: int) -> None:
+        key = self.counters_key(organization_id)
+
+        async def start() -> None:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.delete(key)
+                pipe.hset(key, mapping={"v": str(version), "g": uuid.uuid4().hex})
+                pipe.pexpire(key, self.lifetime_ms)
+                await pipe.execute()
+
+        await self._guarded(start, suspects=[organization_id])
+
+    async def release(self, reservations: Sequence[Reservation]) -> None:
+        for reservation in reservations:
+            try:
+                await self._guarded(
+                    functools.partial(self._take_back, reservation),
+                    suspects=[reservation.organization_id],
+                )
+            except CountersUnavailable:
+                log.warning(
+                    "could not release a reservation of %s: its counters are "
+                    "rebuilt from SQL when Redis answers again",
+                    reservation.organization_id,
+                )
+
+    async def _take_back(self, reservation: Reservation) -> None:
+        org = reservation.organization_id
+        body = orjson.dumps(
+            {
+                "d": [[name, micros(d)] for name, d in reservation.deltas.items()],
+                "k": list(reservation.keys),
+            }
+        )
+        await self._release(
+            keys=[self.counters_key(org), self.claims_key(org)],
+            args=[reservation.generation, body],
+        )
+
+    async def settle(self, reservations: Sequence[Reservation]) -> None:
+        claimed = [r for r in reservations if r.keys]
+        if not claimed:
+            return
+
+        async def free() -> None:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for reservation in claimed:
+                    key = self.claims_key(reservation.organization_id)
+                    pipe.hdel(key, *reservation.keys)
+                await pipe.execute()
+
+        with contextlib.suppress(CountersUnavailable):  # claims expire on their own
+            await self._guarded(free)
+
+    async def invalidate(self, organization_ids: Sequence[str]) -> None:
+        if not organization_ids:
+            return
+        keys = [self.counters_key(org) for org in organization_ids]
+
+        async def forget() -> None:
+            await self.redis.delete(*keys)
+
+        with contextlib.suppress(CountersUnavailable):  # deleted once Redis answers
+            await self._guarded(forget, suspects=organization_ids)
+
+    async def values(
+        self, organization_id: str, fields: Sequence[str]
+    ) -> dict[str, Decimal | None]:
+        if not fields:
+            return {}
+        key = self.counters_key(organization_id)
+
+        async def read() -> list[bytes | str | None]:
+            found: list[bytes | str | None] = await self.redis.hmget(key, list(fields))
+            return found
+
+        found = await self._guarded(read)
+        return {
+            name: None if raw is None else _amount(_text(raw))
+            for name, raw in zip(fields, found, strict=True)
+        }

@@ -1,0 +1,212 @@
+-- Check-and-reserve: decide one organization's batch of usage events against its
+-- counters and count the accepted ones, atomically (Redis runs one script at a time).
+--
+-- The comparisons repeat the Python rules on thresholds Python computed from them
+-- (store/counters/redis.py, `_payload`), so this script only compares and adds:
+--   cap        used <= floor(cap_for(limit, enforcement) - amount)    (decide_cap)
+--   release    used >= -amount                                        (releasable)
+--   credits    event_credits at the two ends of the free allowance; in between the
+--              answer needs a product, so the script pauses and Python computes it
+--   draw       draw_credits over the pools Python ordered with draw_order
+-- tests/store/test_counter_script.py compares every decision with the Python rules.
+--
+-- KEYS[1]: the organization's counters (hash; fields in store/counters/__init__.py,
+--          plus `v` the SQL counters_version and `g` the generation)
+-- KEYS[2]: idempotency keys reserved and not yet committed (hash: key -> until, ms)
+-- ARGV[1]: 'reserve' (count) or 'check' (decide only); ARGV[2]: the version the
+--          caller read from SQL; ARGV[3]: the batch as JSON (see `_payload`)
+-- Returns JSON: {s='ok', g=generation, r=decisions, w=watched} where a decision is
+-- {'a', credits, free units, {{pool, amount}...}}, {'d'} or {'x', check, used, credits};
+-- or {s='stale'}, {s='missing', f=fields}, {s='busy', k=keys}, {s='pause', i=event,
+-- u=used}. Nothing is counted unless the answer is 'ok'.
+
+local counting = ARGV[1] == 'reserve'
+
+-- HMGET and HSET in slices: unpack() passes at most a few thousand values at once.
+local SLICE = 2000
+local function hmget(key, fields)
+  local out = {}
+  for first = 1, #fields, SLICE do
+    local last = math.min(first + SLICE - 1, #fields)
+    local part = redis.call('HMGET', key, unpack(fields, first, last))
+    for i = 1, last - first + 1 do
+      out[first + i - 1] = part[i]
+    end
+  end
+  return out
+end
+local function hset(key, pairs_)
+  for first = 1, #pairs_, SLICE do
+    redis.call('HSET', key, unpack(pairs_, first, math.min(first + SLICE - 1, #pairs_)))
+  end
+end
+
+local meta = redis.call('HMGET', KEYS[1], 'v', 'g')
+if meta[1] ~= ARGV[2] or not meta[2] then
+  return cjson.encode({s = 'stale'})
+end
+local batch = cjson.decode(ARGV[3])
+
+-- Every field the batch touches; loads fill the absent ones (when counting, for good).
+local names, value, loaded, missing = batch.f, {}, {}, {}
+local held = hmget(KEYS[1], names)
+for i, name in ipairs(names) do
+  local raw = held[i] or batch.l[name]
+  if raw then
+    value[i] = num(raw)
+    if not held[i] then
+      loaded[#loaded + 1] = name
+      loaded[#loaded + 1] = raw
+    end
+  else
+    missing[#missing + 1] = name
+  end
+end
+if counting and #loaded > 0 then
+  hset(KEYS[1], loaded)
+end
+if #missing > 0 then
+  return cjson.encode({s = 'missing', f = missing})
+end
+
+local now = redis.call('TIME')
+now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+if counting and #batch.k > 0 then
+  local busy, until_ms = {}, hmget(KEYS[2], batch.k)
+  for i, key in ipairs(batch.k) do
+    if until_ms[i] and tonumber(until_ms[i]) > now then
+      busy[#busy + 1] = key
+    end
+  end
+  if #busy > 0 then
+    return cjson.encode({s = 'busy', k = busy})
+  end
+end
+
+local watched = {}
+for i, field in ipairs(batch.w) do
+  watched[i] = str(value[field])
+end
+
+-- The credits of an event and its free units: {credits, free} or nil (pause).
+local function price(charge, used)
+  if not charge[2] or cmp(used, num(charge[2])) <= 0 then
+    return charge[4], charge[5]
+  end
+  if cmp(used, num(charge[3])) >= 0 then
+    return charge[6], charge[7]
+  end
+  local expected = charge[9]
+  if expected and cmp(used, num(expected[1])) == 0 then
+    return expected[2], expected[3]
+  end
+  return nil
+end
+
+-- Draw `need` from the pools in order: {{pool, amount}...}, or nil and what they hold.
+local function draw(pools, need)
+  local balances, total = {}, 0
+  for j, pool in ipairs(pools) do
+    local balance = add(num(pool[2]), neg(value[pool[1]]))
+    if cmp(balance, 0) < 0 then
+      balance = 0
+    end
+    balances[j] = balance
+    total = add(total, balance)
+  end
+  if cmp(total, need) < 0 then
+    return nil, total
+  end
+  local draws, left = {}, need
+  for j, pool in ipairs(pools) do
+    if cmp(left, 0) <= 0 then
+      break
+    end
+    if cmp(balances[j], 0) > 0 then
+      local take = cmp(balances[j], left) < 0 and balances[j] or left
+      draws[#draws + 1] = {j - 1, pool[1], take}
+      left = add(left, neg(take))
+    end
+  end
+  return draws
+end
+
+local taken, decisions, changed = {}, {}, {}
+local accepted_any = false
+for e, event in ipairs(batch.e) do
+  -- event: {key or false, denied (bool), checks, charge or false, adds}
+  local key, decision = event[1], nil
+  if key and taken[key] then
+    decision = {'d'}
+  elseif event[2] then
+    decision = {'x', -1, '0', '0'}
+  else
+    for _, check in ipairs(event[3]) do
+      -- check: {field, 'max' | 'min', bound, index in the plan}
+      local order = cmp(value[check[1]], num(check[3]))
+      if (check[2] == 'max' and order > 0) or (check[2] == 'min' and order < 0) then
+        decision = {'x', check[4], str(value[check[1]]), '0'}
+        break
+      end
+    end
+    local credits, free, draws = '0', '0', {}
+    local charge = event[4]
+    if not decision and charge then
+      -- charge: {field, low, high, credits and free at/below low, at/above high,
+      --          pools or 0, expected {used, credits, free} or false, index}
+      credits, free = price(charge, value[charge[1]])
+      if not credits then
+        return cjson.encode({s = 'pause', i = e - 1, u = str(value[charge[1]])})
+      end
+      if charge[8] ~= 0 and cmp(num(credits), 0) > 0 then
+        local found, total = draw(batch.P[charge[8]], num(credits))
+        if found then
+          draws = found
+        else
+          decision = {'x', charge[10], str(total), credits}
+        end
+      end
+    end
+    if not decision then
+      for _, addition in ipairs(event[5]) do
+        value[addition[1]] = add(value[addition[1]], num(addition[2]))
+        changed[addition[1]] = true
+      end
+      local reported = {}
+      for d, found in ipairs(draws) do
+        value[found[2]] = add(value[found[2]], found[3])
+        changed[found[2]] = true
+        reported[d] = {found[1], str(found[3])}
+      end
+      if key then
+        taken[key] = true
+      end
+      accepted_any = true
+      decision = {'a', credits, free, reported}
+    end
+  end
+  decisions[e] = decision
+end
+
+if counting and accepted_any then
+  local writes = {}
+  for field in pairs(changed) do
+    writes[#writes + 1] = names[field]
+    writes[#writes + 1] = str(value[field])
+  end
+  if batch.a then
+    writes[#writes + 1] = 'v'
+    writes[#writes + 1] = string.format('%d', tonumber(ARGV[2]) + 1)
+  end
+  hset(KEYS[1], writes)
+  local claims = {}
+  for key in pairs(taken) do
+    claims[#claims + 1] = key
+    claims[#claims + 1] = now + batch.t
+  end
+  if #claims > 0 then
+    hset(KEYS[2], claims)
+    redis.call('PEXPIRE', KEYS[2], batch.t)
+  end
+end
+return cjson.encode({s = 'ok', g = meta[2], r = decisions, w = watched})
