@@ -315,7 +315,6 @@ async def test_usage_page_statements_do_not_grow_with_what_the_page_shows(
     assert len(shown["usageByOperation"]) == 8
     assert len(shown["aiBudget"]["categories"]) == len(AiFeature)
     assert len(shown["myUsage"]["meters"]) == 3
-    print("COUNTS", len(small), len(big))
     assert len(big) == len(small), (first_words(small), first_words(big))
 
 
@@ -444,7 +443,6 @@ async def test_partner_billing_state_statements_do_not_grow_with_organizations(
 ) -> None:
     one, hundred = await _partner_counts(postgres_url, BillingModel.CREDITS)
 
-    print("COUNTS", len(one), len(hundred))
     assert len(hundred) == len(one), (first_words(one), first_words(hundred))
 
 
@@ -453,5 +451,4 @@ async def test_partner_billing_state_statements_do_not_grow_with_byom_organizati
 ) -> None:
     one, hundred = await _partner_counts(postgres_url, BillingModel.USD)
 
-    print("COUNTS", len(one), len(hundred))
     assert len(hundred) == len(one), (first_words(one), first_words(hundred))
