@@ -36,150 +36,104 @@ Resetting meters count the cycle; cumulative meters count everything recorded, e
 events stamped after this one: a late contact still exists now, so counting it against
 the current total is what keeps usage from ever passing the limit.
 
-Concurrency: the decisions for one organization serialize. On PostgreSQL the
-transaction starts by locking the organization rows (SELECT ... FOR UPDATE); SQLite
-has one writer at a time and the transaction starts with BEGIN IMMEDIATE. Accepted
-events, their idempotency keys (unique per organization), rollups and credit draws are
-committed in that one transaction before `record_usage` returns; if it fails nothing
-is written and every key stays free for the retry. State is read in a constant number
-of statements per call (not per event) and kept as running totals in memory.
+Counters: the usage and pool balances that rules 3 and 8-10 compare against come
+from a counter store (`store.counters`): Redis when `USAGE_GATEWAY_REDIS_URL` is set,
+else this process. Its script decides a batch and reserves what it accepts in one
+atomic step; the accepted events, their idempotency keys (unique per organization),
+rollups and credit draws are then committed in one transaction before `record_usage`
+returns. If that fails, the reservation is released and every key stays free for the
+retry; if the commit's outcome is unknown, the counters are dropped and rebuilt from
+SQL. SQL stays the truth.
+
+Concurrency: each call locks its organizations' rows. With Redis, the lock is shared
+(SELECT ... FOR SHARE): writers decide side by side, Redis serializes the decisions
+and a retry of an event waits for the first attempt's commit. Rebuilding counters and
+every decision taken without Redis (its outage, the in-process store) takes the lock
+exclusively (FOR UPDATE), waiting out the writers in flight, and decisions taken from
+SQL move the organizations' `counters_version`, so counters that missed them are
+rebuilt first. SQLite has one writer at a time (BEGIN IMMEDIATE). Two gateway
+processes sharing the database and Redis therefore stay exact. State is read in a
+constant number of statements per call, not per event.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    String,
-    Table,
-    and_,
-    any_,
-    bindparam,
-    func,
-    or_,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Table, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute
 
-from rules.amounts import quantity_problem, quantize
-from rules.credits import Draw, PoolState, draw_credits, event_credits, monthly_grant
-from rules.cycles import UNSUBSCRIBED_ANCHOR, Cycle, cycle_for
-from rules.enums import (
-    AiFeature,
-    BillingModel,
-    CreditPoolKind,
-    Enforcement,
-    MeterCategory,
-    Resets,
-    SubscriptionStatus,
-    UsageDecisionCode,
-    UsageSource,
-    UsageStatus,
+from rules.credits import Draw
+from rules.enums import CreditPoolKind, UsageDecisionCode, UsageStatus
+from rules.meters import remaining
+from store.counters import (
+    Batch,
+    Busy,
+    CounterStore,
+    CountersUnavailable,
+    Missing,
+    Reserved,
+    Stale,
 )
-from rules.meters import decide_cap, effective_limit, remaining
-from rules.pricing import ModelRates, TokenCounts, price_tokens
-from store.catalog import AI_METERS
+from store.counters.memory import MemoryCounterStore
 from store.db import SessionFactory
+from store.decisions import (
+    FUTURE_TOLERANCE,
+    MAX_EVENTS_PER_CALL,
+    Books,
+    EventOutcome,
+    StoredEvent,
+    UsageEventSpec,
+)
 from store.models import (
     CreditCycleSpend,
     CreditDraw,
     CreditGrant,
-    Member,
-    Meter,
-    ModelPrice,
     Organization,
-    PersonalAllocation,
-    Plan,
-    PlanLimit,
-    Subscription,
     UsageEvent,
-    Workspace,
 )
-from store.rollups import (
-    AI_SPEND_METER,
-    RollupRequest,
-    Totals,
-    add_to_rollups,
-    meter_contributions,
-    sum_rollups_many,
-    unnested_rows,
-)
+from store.rollups import add_to_rollups, unnested_rows
 from store.types import Amount
+from store.usage_loads import (
+    MONTHLY_POOL,
+    FieldSource,
+    load_fields,
+    load_recorded,
+)
 
-MAX_EVENTS_PER_CALL = 1000
-FUTURE_TOLERANCE = timedelta(minutes=5)
+__all__ = [
+    "FUTURE_TOLERANCE",
+    "MAX_EVENTS_PER_CALL",
+    "EventOutcome",
+    "UsageCheck",
+    "UsageEventSpec",
+    "check_usage",
+    "record_usage",
+]
 
-_ZERO = Decimal(0)
-_END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
-_MONTHLY_POOL = ""
-"""`credit_cycle_spend.grant_id` of the cycle's MONTHLY pool."""
+log = logging.getLogger("usage_gateway.recording")
+
 _CHECK_KEY = "usage-check"
+_ATTEMPTS = 3
+"""Calls decided with the shared lock that lost an idempotency key to a racing
+writer, or found counters to rebuild, run again; the last attempt is exclusive."""
+_ROUNDS = 6
+_BUSY_WAIT = 30.0
 _EVENTS = cast(Table, UsageEvent.__table__)
 _DRAWS = cast(Table, CreditDraw.__table__)
 _GRANTS = cast(Table, CreditGrant.__table__)
 _CYCLE_SPEND = cast(Table, CreditCycleSpend.__table__)
-# What the amount columns hold: NUMERIC(38, 6), or 64-bit micro-units on SQLite.
-_MAX_AMOUNT = {
-    "postgresql": Decimal(10) ** 32 - Decimal("0.000001"),
-    "sqlite": Decimal(2**63 - 1) / Decimal(10) ** 6,
-}
-_MAX_TOKENS = 2**63 - 1
-_TEXT_LIMITS = {
-    "idempotency key": 200,
-    "model": 128,
-    "definitionId": 64,
-    "definitionName": 200,
-}
-
-
-@dataclass(frozen=True)
-class UsageEventSpec:
-    """One reported usage event. There is no field for prompts or payloads."""
-
-    idempotency_key: str
-    organization_id: str
-    meter: str
-    quantity: Decimal
-    occurred_at: datetime | None = None
-    user_id: str | None = None
-    workspace_id: str | None = None
-    source: UsageSource | None = None
-    feature: AiFeature | None = None
-    model: str | None = None
-    tokens: TokenCounts | None = None
-    cost_usd: Decimal | None = None
-    definition_id: str | None = None
-    definition_name: str | None = None
-
-    @property
-    def is_ai(self) -> bool:
-        """An AI event carries a model, tokens or a cost, or is of an AI meter."""
-        return (
-            self.model is not None
-            or self.tokens is not None
-            or self.cost_usd is not None
-            or self.meter in AI_METERS
-        )
-
-
-@dataclass(frozen=True)
-class EventOutcome:
-    index: int
-    idempotency_key: str
-    status: UsageStatus
-    code: UsageDecisionCode | None
-    message: str
+_ORGANIZATIONS = cast(Table, Organization.__table__)
 
 
 @dataclass(frozen=True)
@@ -191,12 +145,25 @@ class UsageCheck:
     remaining: Decimal | None
 
 
+class _NeedsExclusive(Exception):
+    """The counters must be rebuilt, which needs the exclusive lock: run again."""
+
+
+class _KeyTaken(Exception):
+    """A racing writer committed one of the call's keys first: run again."""
+
+
 async def record_usage(
-    sessions: SessionFactory, events: Sequence[UsageEventSpec], now: datetime
+    sessions: SessionFactory,
+    events: Sequence[UsageEventSpec],
+    now: datetime,
+    counters: CounterStore | None = None,
 ) -> list[EventOutcome]:
     """Decide and store a batch of events; committed before returning.
 
-    Raises ValueError for more than 1,000 events (nothing is decided then).
+    `counters` None, or unreachable: decided from SQL (a throw-away in-process store
+    loaded from SQL under the exclusive lock). Raises ValueError for more than 1,000
+    events (nothing is decided then).
     """
     if len(events) > MAX_EVENTS_PER_CALL:
         raise ValueError(
@@ -205,13 +172,131 @@ async def record_usage(
     now = _utc(now)
     if not events:
         return []
-    async with sessions() as session, session.begin():
+    if counters is not None:
+        try:
+            return await _record(sessions, events, now, counters)
+        except CountersUnavailable:
+            log.debug("counters unavailable: deciding from SQL")
+    return await _record(sessions, events, now, MemoryCounterStore("sql-fallback"))
+
+
+async def _record(
+    sessions: SessionFactory,
+    events: Sequence[UsageEventSpec],
+    now: datetime,
+    store: CounterStore,
+) -> list[EventOutcome]:
+    exclusive = not store.shared
+    for _ in range(_ATTEMPTS - 1):
+        try:
+            return await _record_once(sessions, events, now, store, exclusive)
+        except _NeedsExclusive:
+            exclusive = True
+        except _KeyTaken:
+            continue
+    return await _record_once(sessions, events, now, store, exclusive=True)
+
+
+async def _record_once(
+    sessions: SessionFactory,
+    specs: Sequence[UsageEventSpec],
+    now: datetime,
+    store: CounterStore,
+    exclusive: bool,
+) -> list[EventOutcome]:
+    async with sessions() as session:
         dialect = (await session.connection()).dialect.name
+        exclusive = exclusive or dialect == "sqlite"
         await _begin_deciding(session, dialect)
-        books = await _Books.load(session, events, now, lock=True)
-        outcomes = [books.decide(index, spec) for index, spec in enumerate(events)]
-        await _store(session, books, dialect)
+        books = await Books.load(
+            session, specs, now, lock="update" if exclusive else "share"
+        )
+        pairs = {
+            (spec.organization_id, spec.idempotency_key)
+            for spec in specs
+            if spec.organization_id in books.orgs
+        }
+        deadline = time.monotonic() + _BUSY_WAIT
+        pause = 0.002
+        while True:
+            recorded = await load_recorded(session, pairs, dialect)
+            plan = books.plan(specs, recorded)
+            batches = plan.batches(books.orgs, advance=not store.shared)
+            reserved = await _reserve(session, store, batches, plan.sources, exclusive)
+            if reserved is not None:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("idempotency keys stayed reserved by another call")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        outcomes, accepted = books.finish(
+            specs, plan, {org: found.decisions for org, found in reserved.items()}
+        )
+        reservations = [found.reservation for found in reserved.values()]
+        try:
+            await _store(session, accepted, dialect)
+            if not store.shared:
+                await _advance(session, {event.organization_id for event in accepted})
+        except IntegrityError as error:
+            await store.release(reservations)
+            if exclusive:
+                raise
+            raise _KeyTaken from error
+        except BaseException:
+            await store.release(reservations)
+            raise
+        try:
+            await session.commit()
+        except BaseException:
+            # Committed or not: unknown. The counters are rebuilt from SQL.
+            await store.invalidate([r.organization_id for r in reservations])
+            raise
+    await store.settle(reservations)
     return outcomes
+
+
+async def _reserve(
+    session: AsyncSession,
+    store: CounterStore,
+    batches: Mapping[str, Batch],
+    sources: Mapping[str, Mapping[str, FieldSource]],
+    exclusive: bool,
+) -> dict[str, Reserved] | None:
+    """Every organization's batch decided and reserved: fields missing from the
+    counters are loaded from SQL, stale counters rebuilt (under the exclusive lock).
+    None when another call holds some of the keys (nothing is reserved then)."""
+    reserved: dict[str, Reserved] = {}
+    pending = dict(batches)
+    try:
+        for _ in range(_ROUNDS):
+            if not pending:
+                return reserved
+            missing: dict[str, dict[str, FieldSource]] = {}
+            outcomes = await store.reserve(list(pending.values()))
+            for batch, outcome in zip(list(pending.values()), outcomes, strict=True):
+                org = batch.organization_id
+                if isinstance(outcome, Reserved):
+                    reserved[org] = outcome
+                    del pending[org]
+                elif isinstance(outcome, Missing):
+                    missing[org] = {f: sources[org][f] for f in outcome.fields}
+                elif isinstance(outcome, Stale):
+                    if not exclusive:
+                        raise _NeedsExclusive
+                    await store.rebuild(org, batch.version)
+                else:
+                    assert isinstance(outcome, Busy)
+                    await store.release([r.reservation for r in reserved.values()])
+                    return None
+            if missing:
+                loaded = await load_fields(session, missing)
+                for org, values in loaded.items():
+                    batch = pending[org]
+                    pending[org] = replace(batch, loads={**batch.loads, **values})
+        raise RuntimeError("the counters kept changing while deciding")
+    except BaseException:
+        await store.release([r.reservation for r in reserved.values()])
+        raise
 
 
 async def check_usage(
@@ -221,13 +306,15 @@ async def check_usage(
     quantity: Decimal,
     user_id: str | None,
     now: datetime,
+    counters: CounterStore | None = None,
 ) -> UsageCheck:
     """Whether an event of `quantity` on `meter` would be accepted now; writes nothing.
 
     `used` and `limit` are the user's own this cycle when the user has a personal
     allocation on the meter, else the organization's: the cycle's usage of a resetting
     meter (the calendar month without a subscription), everything recorded on a
-    cumulative one, against the plan's effective limit (None: unlimited).
+    cumulative one, against the plan's effective limit (None: unlimited). Read from
+    the counters when they hold it, else from SQL.
     """
     now = _utc(now)
     spec = UsageEventSpec(
@@ -240,10 +327,19 @@ async def check_usage(
     )
     async with sessions() as session, session.begin():
         await _plan_per_call(session, (await session.connection()).dialect.name)
-        books = await _Books.load(session, [spec], now, lock=False)
-    outcome = books.decide(0, spec, claim=False)
-    used, limit = books.standing(spec, now)
+        books = await Books.load(session, [spec], now, lock=None)
+        plan = books.plan([spec], set(), claiming=False)
+        limit = books.standing(spec, now, plan)
+        batch = plan.batches(books.orgs, advance=False).get(organization_id)
+        found = None
+        if batch is not None:
+            found = await _check(session, counters, batch, plan.sources)
+    decided = {} if found is None else {organization_id: found.decisions}
+    [outcome], _ = books.finish([spec], plan, decided)
     allowed = outcome.status is UsageStatus.ACCEPTED
+    used = Decimal(0)
+    if found is not None and batch is not None and batch.watch:
+        used = found.values[batch.watch[0]]
     return UsageCheck(
         allowed=allowed,
         code=UsageDecisionCode.ALLOWED if allowed else _code(outcome),
@@ -253,12 +349,38 @@ async def check_usage(
     )
 
 
+async def _check(
+    session: AsyncSession,
+    counters: CounterStore | None,
+    batch: Batch,
+    sources: Mapping[str, Mapping[str, FieldSource]],
+) -> Reserved:
+    """The batch decided by the counters when they hold all it needs, else by a
+    throw-away store loaded from SQL."""
+    if counters is not None:
+        try:
+            outcome = await counters.check(batch)
+        except CountersUnavailable:
+            outcome = Stale()
+        if isinstance(outcome, Reserved):
+            return outcome
+    org = batch.organization_id
+    scratch = MemoryCounterStore("sql-fallback")
+    await scratch.rebuild(org, batch.version)
+    loaded = await load_fields(session, {org: dict(sources.get(org, {}))})
+    outcome = await scratch.check(
+        replace(batch, loads={**batch.loads, **loaded.get(org, {})})
+    )
+    assert isinstance(outcome, Reserved)
+    return outcome
+
+
 async def _begin_deciding(session: AsyncSession, dialect: str) -> None:
     """Start the transaction the way decisions need it.
 
     SQLite: take the database's write lock now (BEGIN IMMEDIATE), so that what is read
     next cannot change before the writes. PostgreSQL: the organization rows are locked
-    by the first query that reads them (`_load_orgs`).
+    by the first query that reads them (`load_orgs`).
     """
     if dialect == "sqlite":
         await session.execute(text("BEGIN IMMEDIATE"))
@@ -277,6 +399,16 @@ async def _plan_per_call(session: AsyncSession, dialect: str) -> None:
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
+async def _advance(session: AsyncSession, org_ids: set[str]) -> None:
+    """Move the organizations' counters version: counters elsewhere missed this."""
+    if org_ids:
+        await session.execute(
+            update(_ORGANIZATIONS)
+            .where(_ORGANIZATIONS.c.id.in_(sorted(org_ids)))
+            .values(counters_version=_ORGANIZATIONS.c.counters_version + 1)
+        )
+
+
 def _code(outcome: EventOutcome) -> UsageDecisionCode:
     return outcome.code if outcome.code is not None else UsageDecisionCode.INVALID
 
@@ -287,936 +419,26 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-# --------------------------------------------------------------------------- state
-
-
-@dataclass(frozen=True)
-class _MeterInfo:
-    category: MeterCategory
-    resets: Resets
-
-
-@dataclass(frozen=True)
-class _Terms:
-    """What an organization's subscription and plan say, as decisions need it."""
-
-    anchor: datetime
-    period_start: datetime | None
-    period_end: datetime | None
-    seats: int
-    credits_per_usd: Decimal | None
-    ai_paused: bool
-    granted: Decimal
-    """The MONTHLY pool of every cycle."""
-    limits: dict[str, PlanLimit]
-
-    def limit(self, meter: str) -> Decimal | None:
-        row = self.limits.get(meter)
-        if row is None:
-            return None
-        return effective_limit(row.limit, row.per_seat, self.seats)
-
-    def enforcement(self, meter: str) -> Enforcement:
-        row = self.limits.get(meter)
-        return Enforcement.HARD if row is None else row.enforcement
-
-
-@dataclass(frozen=True)
-class _Org:
-    id: str
-    usd: bool
-    """BYOM: dollars instead of credits, denied at the spend cap."""
-    terms: _Terms | None
-    known: list[Cycle] = field(default_factory=list, compare=False, repr=False)
-    """Cycles already computed: a call's events mostly fall in one or two."""
-
-    def cycle(self, at: datetime) -> Cycle:
-        """The cycle `at` is in; UTC calendar months without a subscription, as the
-        pages count them."""
-        for cycle in self.known:
-            if cycle.contains(at):
-                return cycle
-        if self.terms is None:
-            cycle = cycle_for(UNSUBSCRIBED_ANCHOR, at)
-        else:
-            terms = self.terms
-            cycle = cycle_for(terms.anchor, at, terms.period_start, terms.period_end)
-        self.known.append(cycle)
-        return cycle
-
-
-@dataclass(frozen=True)
-class _Grant:
-    id: str
-    kind: CreditPoolKind
-    amount: Decimal
-    expires_at: datetime | None
-
-
-@dataclass(slots=True)
-class _Accepted:
-    """An accepted event: the stored row, and what rollups read (a RollupEvent).
-
-    Built before its credits are known and completed in place by `_charged`.
-    """
-
-    organization_id: str
-    idempotency_key: str
-    meter_key: str
-    quantity: Decimal
-    occurred_at: datetime
-    received_at: datetime
-    cycle: Cycle
-    """The cycle the event is decided in (a calendar month without subscription)."""
-    cycle_start: datetime | None
-    """What is stored: null without a subscription, which has no billing cycle."""
-    user_id: str | None
-    workspace_id: str | None
-    source: UsageSource
-    feature: AiFeature | None
-    model: str | None
-    tokens: TokenCounts
-    cost_usd: Decimal | None
-    unpriced: bool
-    credits: Decimal
-    free_units_used: Decimal
-    definition_id: str | None
-    definition_name: str | None
-
-    def row(self) -> dict[str, Any]:
-        return {
-            "organization_id": self.organization_id,
-            "idempotency_key": self.idempotency_key,
-            "meter_key": self.meter_key,
-            "quantity": self.quantity,
-            "occurred_at": self.occurred_at,
-            "received_at": self.received_at,
-            "cycle_start": self.cycle_start,
-            "user_id": self.user_id,
-            "workspace_id": self.workspace_id,
-            "source": self.source,
-            "feature": self.feature,
-            "model": self.model,
-            "input_tokens": self.tokens.input,
-            "output_tokens": self.tokens.output,
-            "cache_read_tokens": self.tokens.cache_read,
-            "cache_write_tokens": self.tokens.cache_write,
-            "cost_usd": self.cost_usd,
-            "unpriced": self.unpriced,
-            "credits": self.credits,
-            "free_units_used": self.free_units_used,
-            "definition_id": self.definition_id,
-            "definition_name": self.definition_name,
-        }
-
-
-class _Denied(Exception):
-    """One event's decision stops here; raised and caught inside `decide` only."""
-
-    def __init__(
-        self, status: UsageStatus, code: UsageDecisionCode | None, message: str
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-def _invalid(message: str) -> _Denied:
-    return _Denied(UsageStatus.INVALID, UsageDecisionCode.INVALID, message)
-
-
-def _denied(code: UsageDecisionCode, message: str) -> _Denied:
-    return _Denied(UsageStatus.DENIED, code, message)
-
-
-@dataclass
-class _Books:
-    """Everything one call decides with, loaded up front, then kept as running totals.
-
-    Usage is keyed by organization and meter, and by cycle start for the cycle totals,
-    so event N of a call sees what events 0..N-1 took without asking the database.
-    """
-
-    now: datetime
-    max_amount: Decimal
-    orgs: dict[str, _Org]
-    meters: dict[str, _MeterInfo]
-    members: set[tuple[str, str]]
-    workspaces: set[tuple[str, str]]
-    prices: dict[str, ModelRates]
-    allocations: dict[tuple[str, str, str], Decimal]
-    grants: dict[str, list[_Grant]]
-    grant_spent: dict[str, Decimal]
-    recorded: set[tuple[str, str]]
-    cycle_usage: dict[tuple[str, datetime, str], Decimal] = field(
-        default_factory=lambda: defaultdict(Decimal)
-    )
-    lifetime_usage: dict[tuple[str, str], Decimal] = field(
-        default_factory=lambda: defaultdict(Decimal)
-    )
-    user_usage: dict[tuple[str, datetime, str, str], Decimal] = field(
-        default_factory=lambda: defaultdict(Decimal)
-    )
-    monthly_spent: dict[tuple[str, datetime], Decimal] = field(
-        default_factory=lambda: defaultdict(Decimal)
-    )
-    accepted: list[_Accepted] = field(default_factory=list)
-    draws: dict[tuple[str, str], list[Draw]] = field(default_factory=dict)
-
-    # ------------------------------------------------------------------ loading
-
-    @classmethod
-    async def load(
-        cls,
-        session: AsyncSession,
-        specs: Sequence[UsageEventSpec],
-        now: datetime,
-        *,
-        lock: bool,
-    ) -> _Books:
-        dialect = (await session.connection()).dialect.name
-        org_ids = sorted({spec.organization_id for spec in specs})
-        orgs = await _load_orgs(session, org_ids, lock=lock)
-        users = {spec.user_id for spec in specs if spec.user_id is not None}
-        workspaces = {s.workspace_id for s in specs if s.workspace_id is not None}
-        models = {spec.model for spec in specs if spec.model is not None}
-        credit_orgs = [o.id for o in orgs.values() if not o.usd and o.terms]
-        grants, grant_spent = await _load_grants(session, credit_orgs)
-        books = cls(
-            now=now,
-            max_amount=_MAX_AMOUNT.get(dialect, _MAX_AMOUNT["sqlite"]),
-            orgs=orgs,
-            meters=await _load_meters(session),
-            members=await _load_members(session, list(orgs), users, dialect),
-            workspaces=await _load_workspaces(session, list(orgs), workspaces, dialect),
-            prices=await _load_prices(session, models, dialect),
-            allocations=await _load_allocations(session, list(orgs), users, dialect),
-            grants=grants,
-            grant_spent=grant_spent,
-            recorded=(
-                await _load_recorded(session, specs, orgs, dialect) if lock else set()
-            ),
-        )
-        await books._load_usage(session, specs)
-        return books
-
-    async def _load_usage(
-        self, session: AsyncSession, specs: Sequence[UsageEventSpec]
-    ) -> None:
-        """The usage totals the call needs, all in one statement: per organization,
-        everything on its cumulative meters, and per cycle the resetting meters (and
-        each user's usage of the meters some user has an allocation on)."""
-        cycles: dict[str, dict[datetime, Cycle]] = defaultdict(dict)
-        meters: dict[str, set[str]] = defaultdict(set)
-        for spec in specs:
-            org = self.orgs.get(spec.organization_id)
-            occurred = self._occurred_at(spec)
-            if org is None or spec.meter not in self.meters or occurred is None:
-                continue
-            meters[org.id].update((spec.meter, AI_SPEND_METER))
-            cycle = org.cycle(occurred)
-            cycles[org.id][cycle.start] = cycle
-        requests = [
-            request
-            for org_id, used in meters.items()
-            for request in self._usage_requests(org_id, used, cycles[org_id].values())
-        ]
-        sums = await sum_rollups_many(session, requests)
-        for request, found in zip(requests, sums, strict=True):
-            self._note_usage(request, found)
-        await self._load_monthly_spent(session, cycles)
-
-    def _usage_requests(
-        self, org_id: str, used: set[str], cycles: Iterable[Cycle]
-    ) -> list[RollupRequest]:
-        resetting = {m for m in used if self.meters[m].resets is Resets.CYCLE}
-        allocated = {m for (o, _, m) in self.allocations if o == org_id} & used
-        requests = []
-        if cumulative := used - resetting:
-            requests.append(
-                RollupRequest(org_id, "total", None, _END_OF_TIME, _keys(cumulative))
-            )
-        for cycle in cycles:
-            start, end = cycle.start, cycle.end
-            if resetting:
-                requests.append(
-                    RollupRequest(org_id, "total", start, end, _keys(resetting))
-                )
-            if allocated:
-                requests.append(
-                    RollupRequest(org_id, "user", start, end, _keys(allocated))
-                )
-        return requests
-
-    def _note_usage(
-        self, request: RollupRequest, found: dict[tuple[str, str], Totals]
-    ) -> None:
-        org_id, start = request.organization_id, request.start
-        for (meter, key), totals in found.items():
-            if start is None:
-                self.lifetime_usage[(org_id, meter)] = totals.quantity
-            elif request.dimension == "user":
-                self.user_usage[(org_id, start, meter, key)] = totals.quantity
-            else:
-                self.cycle_usage[(org_id, start, meter)] = totals.quantity
-
-    async def _load_monthly_spent(
-        self, session: AsyncSession, cycles: dict[str, dict[datetime, Cycle]]
-    ) -> None:
-        starts = {start for by_start in cycles.values() for start in by_start}
-        if not starts:
-            return
-        rows = await session.execute(
-            select(
-                CreditCycleSpend.organization_id,
-                CreditCycleSpend.cycle_start,
-                CreditCycleSpend.spent,
-            ).where(
-                CreditCycleSpend.organization_id.in_(list(cycles)),
-                CreditCycleSpend.cycle_start.in_(sorted(starts)),
-                CreditCycleSpend.grant_id == _MONTHLY_POOL,
-            )
-        )
-        for org_id, cycle_start, spent in rows:
-            self.monthly_spent[(org_id, cycle_start)] = spent
-
-    # ------------------------------------------------------------------ deciding
-
-    def decide(
-        self, index: int, spec: UsageEventSpec, *, claim: bool = True
-    ) -> EventOutcome:
-        """One event's outcome; an accepted event is applied to the running totals."""
-        try:
-            event = self._accept(spec)
-        except _Denied as denial:
-            return EventOutcome(
-                index, spec.idempotency_key, denial.status, denial.code, denial.message
-            )
-        if claim:
-            self._apply(event)
-        message = f"Recorded {_show(event.quantity)} {event.meter_key}"
-        if event.credits:
-            message += f" for {_show(event.credits)} credits"
-        return EventOutcome(
-            index, spec.idempotency_key, UsageStatus.ACCEPTED, None, message + "."
-        )
-
-    def _accept(self, spec: UsageEventSpec) -> _Accepted:
-        """The event as it would be stored, or _Denied with the first rule it breaks."""
-        self._check_valid(spec)
-        org = self.orgs[spec.organization_id]
-        if (org.id, spec.idempotency_key) in self.recorded:
-            raise _Denied(
-                UsageStatus.DUPLICATE,
-                None,
-                "An event with this idempotency key was already recorded.",
-            )
-        event = self._priced(spec, org)
-        if event.quantity < 0:
-            self._check_release(event)
-            return event
-        terms = org.terms
-        if terms is None:
-            self._check_allocations(event)
-            return event
-        self._check_ai_paused(spec, terms)
-        self._check_on_plan(event, terms)
-        self._check_allocations(event)
-        self._check_caps(event, terms, skip_spend=org.usd)
-        if org.usd:
-            self._check_spend_cap(event, terms)
-            return self._with_free_units(event, terms)
-        return self._charged(event, terms)
-
-    def _check_valid(self, spec: UsageEventSpec) -> None:
-        problem = self._problem(spec)
-        if problem is not None:
-            raise _invalid(problem)
-
-    def _problem(self, spec: UsageEventSpec) -> str | None:
-        """Why an event cannot be recorded at all, whatever the usage so far."""
-        if not spec.idempotency_key.strip():
-            return "The idempotency key must not be empty."
-        if (problem := self._text_problem(spec)) is not None:
-            return problem
-        if spec.organization_id not in self.orgs:
-            return f"Unknown organization {spec.organization_id!r}."
-        meter = self.meters.get(spec.meter)
-        if meter is None:
-            return f"Unknown meter {spec.meter!r}."
-        if (problem := self._quantity_problem(spec, meter)) is not None:
-            return problem
-        if (problem := self._time_problem(spec)) is not None:
-            return problem
-        org = spec.organization_id
-        if spec.user_id is not None and (org, spec.user_id) not in self.members:
-            return f"Unknown user {spec.user_id!r}: not a member of the organization."
-        if spec.workspace_id is not None and (org, spec.workspace_id) not in (
-            self.workspaces
-        ):
-            return f"Unknown workspace {spec.workspace_id!r}."
-        return self._ai_problem(spec)
-
-    @staticmethod
-    def _text_problem(spec: UsageEventSpec) -> str | None:
-        texts = {
-            "idempotency key": spec.idempotency_key,
-            "model": spec.model,
-            "definitionId": spec.definition_id,
-            "definitionName": spec.definition_name,
-        }
-        for name, value in texts.items():
-            if value is not None and len(value) > _TEXT_LIMITS[name]:
-                return f"The {name} is longer than {_TEXT_LIMITS[name]} characters."
-        return None
-
-    def _quantity_problem(self, spec: UsageEventSpec, meter: _MeterInfo) -> str | None:
-        problem = _amount_problem(spec.quantity, self.max_amount)
-        if problem is not None:
-            return f"The {problem}."
-        if spec.quantity < 0:
-            if meter.resets is not Resets.NEVER:
-                return (
-                    "A negative quantity is only allowed on cumulative meters "
-                    f"(a release); {spec.meter} resets every cycle."
-                )
-            if spec.is_ai:
-                return "A release (negative quantity) cannot carry AI usage."
-        return None
-
-    def _time_problem(self, spec: UsageEventSpec) -> str | None:
-        occurred = spec.occurred_at
-        if occurred is None:
-            return None
-        if occurred.tzinfo is None or occurred.utcoffset() is None:
-            return "occurredAt must carry a time zone."
-        if occurred > self.now + FUTURE_TOLERANCE:
-            return "occurredAt is more than 5 minutes in the future."
-        return None
-
-    def _ai_problem(self, spec: UsageEventSpec) -> str | None:
-        if spec.cost_usd is not None:
-            problem = _amount_problem(spec.cost_usd, self.max_amount)
-            if problem is not None:
-                return f"The cost {problem.removeprefix('quantity ')}."
-            if spec.cost_usd < 0:
-                return "The cost must not be negative."
-        if spec.tokens is not None:
-            counts = (
-                spec.tokens.input,
-                spec.tokens.output,
-                spec.tokens.cache_read,
-                spec.tokens.cache_write,
-            )
-            if any(count < 0 or count > _MAX_TOKENS for count in counts):
-                return "Token counts must be whole numbers from 0."
-        return None
-
-    def _occurred_at(self, spec: UsageEventSpec) -> datetime | None:
-        """When the event happened (`now` when not said); None when unusable."""
-        if spec.occurred_at is None:
-            return self.now
-        if spec.occurred_at.tzinfo is None or spec.occurred_at.utcoffset() is None:
-            return None
-        return spec.occurred_at.astimezone(UTC)
-
-    def _priced(self, spec: UsageEventSpec, org: _Org) -> _Accepted:
-        """The event with its cycle and dollar cost, not yet charged any credits."""
-        occurred = self._occurred_at(spec)
-        assert occurred is not None  # refused as INVALID before
-        cost, unpriced = self._cost(spec)
-        cycle = org.cycle(occurred)
-        return _Accepted(
-            organization_id=org.id,
-            idempotency_key=spec.idempotency_key,
-            meter_key=spec.meter,
-            quantity=quantize(spec.quantity),
-            occurred_at=occurred,
-            received_at=self.now,
-            cycle=cycle,
-            cycle_start=None if org.terms is None else cycle.start,
-            user_id=spec.user_id,
-            workspace_id=spec.workspace_id,
-            source=spec.source or UsageSource.API,
-            feature=spec.feature,
-            model=spec.model,
-            tokens=spec.tokens or TokenCounts(),
-            cost_usd=cost,
-            unpriced=unpriced,
-            credits=_ZERO,
-            free_units_used=_ZERO,
-            definition_id=spec.definition_id,
-            definition_name=spec.definition_name,
-        )
-
-    def _cost(self, spec: UsageEventSpec) -> tuple[Decimal | None, bool]:
-        """(dollar cost, unpriced): the given cost, else priced from the model table.
-
-        A model (or token counts) that cannot be priced makes the event unpriced: it
-        costs nothing yet. An AI event of an AI meter without model, tokens or cost has
-        no dollar cost to price, so it is neither priced nor unpriced.
-        """
-        if spec.cost_usd is not None:
-            return quantize(spec.cost_usd), False
-        rates = None if spec.model is None else self.prices.get(spec.model)
-        if rates is not None:
-            return price_tokens(rates, spec.tokens or TokenCounts()), False
-        return None, spec.model is not None or spec.tokens is not None
-
-    def _check_release(self, event: _Accepted) -> None:
-        used = self.lifetime_usage[(event.organization_id, event.meter_key)]
-        if used + event.quantity < 0:
-            raise _invalid(
-                f"Releasing {_show(-event.quantity)} would take {event.meter_key} "
-                f"below zero ({_show(used)} used)."
-            )
-
-    @staticmethod
-    def _check_ai_paused(spec: UsageEventSpec, terms: _Terms) -> None:
-        if terms.ai_paused and spec.is_ai:
-            raise _denied(
-                UsageDecisionCode.AI_ACCESS_PAUSED,
-                "AI access is paused: the subscription is past due and payment "
-                "retries are exhausted.",
-            )
-
-    def _check_on_plan(self, event: _Accepted, terms: _Terms) -> None:
-        row = terms.limits.get(event.meter_key)
-        operations = self.meters[event.meter_key].category is MeterCategory.OPERATIONS
-        if operations and row is not None and row.free_units == 0:
-            raise _denied(
-                UsageDecisionCode.NOT_ALLOWED_ON_PLAN,
-                f"{event.meter_key} is not included in the plan.",
-            )
-
-    def _check_allocations(self, event: _Accepted) -> None:
-        if event.user_id is None:
-            return
-        org_id, user_id = event.organization_id, event.user_id
-        for meter, totals in meter_contributions(event):
-            allocation = self.allocations.get((org_id, user_id, meter))
-            if allocation is None:
-                continue
-            used = self.user_usage[(org_id, event.cycle.start, meter, user_id)]
-            if used + totals.quantity > allocation:
-                raise _denied(
-                    UsageDecisionCode.PERSONAL_ALLOCATION_EXCEEDED,
-                    f"The user's allocation of {_show(allocation)} on {meter} would "
-                    f"be exceeded ({_show(used)} used this cycle).",
-                )
-
-    def _check_caps(self, event: _Accepted, terms: _Terms, *, skip_spend: bool) -> None:
-        """The plan's limit on each meter the event counts on.
-
-        BYOM organizations skip the AI budget here: for them it is the spend cap,
-        decided after the limits with its own code.
-        """
-        for meter, totals in meter_contributions(event):
-            if skip_spend and meter == AI_SPEND_METER:
-                continue
-            limit = terms.limit(meter)
-            used = self._used(event, meter)
-            code = decide_cap(used, totals.quantity, limit, terms.enforcement(meter))
-            if code is not UsageDecisionCode.ALLOWED:
-                assert limit is not None  # only a limit denies
-                raise _denied(code, _cap_message(meter, used, limit, code))
-
-    def _check_spend_cap(self, event: _Accepted, terms: _Terms) -> None:
-        for meter, totals in meter_contributions(event):
-            if meter != AI_SPEND_METER:
-                continue
-            limit = terms.limit(meter)
-            used = self._used(event, meter)
-            code = decide_cap(used, totals.quantity, limit, terms.enforcement(meter))
-            if code is not UsageDecisionCode.ALLOWED:
-                assert limit is not None  # only a limit denies
-                raise _denied(
-                    UsageDecisionCode.SPEND_CAP_REACHED,
-                    f"The monthly AI spend cap of ${_show(limit)} is reached "
-                    f"(${_show(used)} spent this cycle).",
-                )
-
-    def _credits(self, event: _Accepted, terms: _Terms) -> tuple[Decimal, Decimal]:
-        """(credits, free units used): the allowance left in the cycle goes first."""
-        row = terms.limits.get(event.meter_key)
-        return event_credits(
-            event.quantity,
-            self._used(event, event.meter_key),
-            None if row is None else row.free_units,
-            None if row is None else row.credits_per_unit,
-            event.cost_usd,
-            terms.credits_per_usd,
-        )
-
-    def _with_free_units(self, event: _Accepted, terms: _Terms) -> _Accepted:
-        """A BYOM event: no credits, but the free allowance is still used up."""
-        _, event.free_units_used = self._credits(event, terms)
-        return event
-
-    def _charged(self, event: _Accepted, terms: _Terms) -> _Accepted:
-        """The event with its credits and draws; CREDITS_EXHAUSTED when unpaid."""
-        credits, free_used = self._credits(event, terms)
-        if credits > 0:
-            pools = self._pools(event, terms)
-            draws = draw_credits(pools, credits, event.occurred_at)
-            if draws is None:
-                live = [p for p in pools if not p.expired(event.occurred_at)]
-                held = sum((p.balance for p in live), _ZERO)
-                raise _denied(
-                    UsageDecisionCode.CREDITS_EXHAUSTED,
-                    f"Not enough credits: the event costs {_show(credits)}, the pools "
-                    f"hold {_show(held)}.",
-                )
-            self.draws[(event.organization_id, event.idempotency_key)] = draws
-        event.credits, event.free_units_used = credits, free_used
-        return event
-
-    def _used(self, event: _Accepted, meter: str) -> Decimal:
-        return self._usage(event.organization_id, meter, event.cycle)
-
-    def _usage(self, org_id: str, meter: str, cycle: Cycle) -> Decimal:
-        """The usage a cap compares against: the cycle, or everything if cumulative."""
-        if self.meters[meter].resets is Resets.NEVER:
-            return self.lifetime_usage[(org_id, meter)]
-        return self.cycle_usage[(org_id, cycle.start, meter)]
-
-    def _pools(self, event: _Accepted, terms: _Terms) -> list[PoolState]:
-        """The event's cycle's MONTHLY pool, then the organization's grants."""
-        org_id = event.organization_id
-        monthly = PoolState(
-            CreditPoolKind.MONTHLY,
-            None,
-            terms.granted,
-            self.monthly_spent[(org_id, event.cycle.start)],
-            None,
-        )
-        return [monthly] + [
-            PoolState(g.kind, g.id, g.amount, self.grant_spent[g.id], g.expires_at)
-            for g in self.grants.get(org_id, [])
-        ]
-
-    def _apply(self, event: _Accepted) -> None:
-        """Count an accepted event in the running totals, so the next one sees it."""
-        org_id, cycle_start = event.organization_id, event.cycle.start
-        self.recorded.add((org_id, event.idempotency_key))
-        self.accepted.append(event)
-        for meter, totals in meter_contributions(event):
-            self.lifetime_usage[(org_id, meter)] += totals.quantity
-            self.cycle_usage[(org_id, cycle_start, meter)] += totals.quantity
-            if event.user_id is not None:
-                key = (org_id, cycle_start, meter, event.user_id)
-                self.user_usage[key] += totals.quantity
-        for draw in self.draws.get((org_id, event.idempotency_key), []):
-            if draw.kind is CreditPoolKind.MONTHLY:
-                self.monthly_spent[(org_id, cycle_start)] += draw.amount
-            else:
-                assert draw.grant_id is not None  # every other pool is a grant
-                self.grant_spent[draw.grant_id] += draw.amount
-
-    # ------------------------------------------------------------------ checking
-
-    def standing(
-        self, spec: UsageEventSpec, now: datetime
-    ) -> tuple[Decimal, Decimal | None]:
-        """(used, limit) shown by a usage check: the user's with an allocation."""
-        org = self.orgs.get(spec.organization_id)
-        if org is None or spec.meter not in self.meters:
-            return _ZERO, None
-        cycle = org.cycle(now)
-        if spec.user_id is not None:
-            allocation = self.allocations.get((org.id, spec.user_id, spec.meter))
-            if allocation is not None:
-                used = self.user_usage[(org.id, cycle.start, spec.meter, spec.user_id)]
-                return used, allocation
-        limit = None if org.terms is None else org.terms.limit(spec.meter)
-        return self._usage(org.id, spec.meter, cycle), limit
-
-
-def _keys(meters: set[str]) -> tuple[str, ...]:
-    return tuple(sorted(meters))
-
-
-def _amount_problem(value: Decimal, max_amount: Decimal) -> str | None:
-    problem = quantity_problem(value)
-    if problem is not None:
-        return problem
-    if abs(value) > max_amount:
-        return "quantity is too large to store"
-    return None
-
-
-def _cap_message(
-    meter: str, used: Decimal, limit: Decimal, code: UsageDecisionCode
-) -> str:
-    if code is UsageDecisionCode.SOFT_LIMIT_REACHED:
-        return (
-            f"{meter} would pass 110 % of its limit of {_show(limit)} "
-            f"({_show(used)} used)."
-        )
-    return f"{meter} would pass its limit of {_show(limit)} ({_show(used)} used)."
-
-
-def _show(amount: Decimal) -> str:
-    """An amount as people write it: 12.5, not 12.500000."""
-    return f"{amount.normalize():f}" if amount else "0"
-
-
-# --------------------------------------------------------------------------- loads
-
-
-def _among(
-    column: QueryableAttribute[str], values: Collection[str], dialect: str
-) -> ColumnElement[bool]:
-    """`column IN (values)`; on PostgreSQL `column = ANY(:array)` instead.
-
-    One array parameter keeps the statement the same whatever the number of values,
-    so the plan PostgreSQL caches for it after five runs still probes the index; with
-    a thousand separate parameters the cached generic plan scans the table.
-    """
-    ordered = sorted(values)
-    if dialect == "postgresql":
-        array = bindparam(None, ordered, type_=postgresql.ARRAY(String()))
-        return column == any_(array)
-    return column.in_(ordered)
-
-
-async def _load_orgs(
-    session: AsyncSession, org_ids: list[str], *, lock: bool
-) -> dict[str, _Org]:
-    """The organizations, locked first when deciding: decisions per org serialize."""
-    query = (
-        select(Organization.id, Organization.billing_model)
-        .where(Organization.id.in_(org_ids))
-        .order_by(Organization.id)
-    )
-    if lock:
-        query = query.with_for_update()
-    billing = {row.id: row.billing_model for row in await session.execute(query)}
-    terms = await _load_terms(session, list(billing))
-    return {
-        org_id: _Org(org_id, model is BillingModel.USD, terms.get(org_id))
-        for org_id, model in billing.items()
-    }
-
-
-async def _load_terms(session: AsyncSession, org_ids: list[str]) -> dict[str, _Terms]:
-    if not org_ids:
-        return {}
-    rows = (
-        await session.execute(
-            select(Subscription, Plan)
-            .join(Plan, Plan.key == Subscription.plan_key)
-            .where(Subscription.organization_id.in_(org_ids))
-        )
-    ).all()
-    plan_keys = sorted({plan.key for _, plan in rows})
-    limits: dict[str, dict[str, PlanLimit]] = defaultdict(dict)
-    if plan_keys:
-        for limit in await session.scalars(
-            select(PlanLimit).where(PlanLimit.plan_key.in_(plan_keys))
-        ):
-            limits[limit.plan_key][limit.meter_key] = limit
-    return {
-        sub.organization_id: _Terms(
-            anchor=sub.anchor,
-            period_start=sub.current_period_start,
-            period_end=sub.current_period_end,
-            seats=sub.seats,
-            credits_per_usd=plan.credits_per_usd,
-            ai_paused=sub.status is SubscriptionStatus.PAST_DUE
-            and sub.payment_retries_exhausted,
-            granted=monthly_grant(
-                plan.tier, plan.monthly_credits, plan.credits_per_seat, sub.seats
-            ),
-            limits=limits[plan.key],
-        )
-        for sub, plan in rows
-    }
-
-
-async def _load_meters(session: AsyncSession) -> dict[str, _MeterInfo]:
-    rows = await session.execute(select(Meter.key, Meter.category, Meter.resets))
-    return {key: _MeterInfo(category, resets) for key, category, resets in rows}
-
-
-async def _load_members(
-    session: AsyncSession, org_ids: list[str], users: set[str], dialect: str
-) -> set[tuple[str, str]]:
-    if not org_ids or not users:
-        return set()
-    rows = await session.execute(
-        select(Member.organization_id, Member.user_id).where(
-            Member.organization_id.in_(org_ids),
-            _among(Member.user_id, users, dialect),
-        )
-    )
-    return {(org_id, user_id) for org_id, user_id in rows}
-
-
-async def _load_workspaces(
-    session: AsyncSession, org_ids: list[str], workspaces: set[str], dialect: str
-) -> set[tuple[str, str]]:
-    if not org_ids or not workspaces:
-        return set()
-    rows = await session.execute(
-        select(Workspace.organization_id, Workspace.id).where(
-            Workspace.organization_id.in_(org_ids),
-            _among(Workspace.id, workspaces, dialect),
-        )
-    )
-    return {(org_id, workspace_id) for org_id, workspace_id in rows}
-
-
-async def _load_prices(
-    session: AsyncSession, models: set[str], dialect: str
-) -> dict[str, ModelRates]:
-    if not models:
-        return {}
-    prices = await session.scalars(
-        select(ModelPrice).where(_among(ModelPrice.model, models, dialect))
-    )
-    return {
-        price.model: ModelRates(
-            price.input_per_million_usd,
-            price.output_per_million_usd,
-            price.cache_read_per_million_usd,
-            price.cache_write_per_million_usd,
-        )
-        for price in prices
-    }
-
-
-async def _load_allocations(
-    session: AsyncSession, org_ids: list[str], users: set[str], dialect: str
-) -> dict[tuple[str, str, str], Decimal]:
-    if not org_ids or not users:
-        return {}
-    rows = await session.execute(
-        select(
-            PersonalAllocation.organization_id,
-            PersonalAllocation.user_id,
-            PersonalAllocation.meter_key,
-            PersonalAllocation.limit,
-        ).where(
-            PersonalAllocation.organization_id.in_(org_ids),
-            _among(PersonalAllocation.user_id, users, dialect),
-        )
-    )
-    return {(org, user, meter): limit for org, user, meter, limit in rows}
-
-
-async def _load_grants(
-    session: AsyncSession, org_ids: list[str]
-) -> tuple[dict[str, list[_Grant]], dict[str, Decimal]]:
-    """BONUS and PURCHASED grants that still hold credits, and what each has spent."""
-    grants: dict[str, list[_Grant]] = defaultdict(list)
-    spent: dict[str, Decimal] = {}
-    if not org_ids:
-        return grants, spent
-    rows = await session.execute(
-        select(
-            CreditGrant.organization_id,
-            CreditGrant.id,
-            CreditGrant.kind,
-            CreditGrant.amount,
-            CreditGrant.spent,
-            CreditGrant.expires_at,
-        )
-        .where(
-            CreditGrant.organization_id.in_(org_ids),
-            CreditGrant.spent < CreditGrant.amount,
-        )
-        .order_by(CreditGrant.id)
-    )
-    for org_id, grant_id, kind, amount, grant_spent, expires_at in rows:
-        grants[org_id].append(_Grant(grant_id, kind, amount, expires_at))
-        spent[grant_id] = grant_spent
-    return grants, spent
-
-
-async def _load_recorded(
-    session: AsyncSession,
-    specs: Sequence[UsageEventSpec],
-    orgs: dict[str, _Org],
-    dialect: str,
-) -> set[tuple[str, str]]:
-    """The call's idempotency keys already recorded (exact: the orgs are locked)."""
-    pairs = sorted(
-        {
-            (s.organization_id, s.idempotency_key)
-            for s in specs
-            if s.organization_id in orgs
-        }
-    )
-    if not pairs:
-        return set()
-    query = _recorded_pg(pairs) if dialect == "postgresql" else _recorded(pairs)
-    return {(org_id, key) for org_id, key in await session.execute(query)}
-
-
-def _recorded(pairs: list[tuple[str, str]]) -> Select[str, str]:
-    keys: dict[str, list[str]] = defaultdict(list)
-    for org_id, key in pairs:
-        keys[org_id].append(key)
-    return select(UsageEvent.organization_id, UsageEvent.idempotency_key).where(
-        or_(
-            *(
-                and_(
-                    UsageEvent.organization_id == org_id,
-                    UsageEvent.idempotency_key.in_(org_keys),
-                )
-                for org_id, org_keys in keys.items()
-            )
-        )
-    )
-
-
-def _recorded_pg(pairs: list[tuple[str, str]]) -> Select[str, str]:
-    """The keys as a joined `unnest` of two arrays: one probe of the unique index per
-    key (a long IN list may be planned as a scan of the organization's events, each
-    compared with every key)."""
-    array = postgresql.ARRAY(String())
-    probe = (
-        func.unnest(
-            bindparam("probe_orgs", [org_id for org_id, _ in pairs], type_=array),
-            bindparam("probe_keys", [key for _, key in pairs], type_=array),
-        )
-        .table_valued("organization_id", "idempotency_key")
-        .render_derived("probe")
-    )
-    return select(UsageEvent.organization_id, UsageEvent.idempotency_key).join_from(
-        probe,
-        UsageEvent,
-        and_(
-            UsageEvent.organization_id == probe.c.organization_id,
-            UsageEvent.idempotency_key == probe.c.idempotency_key,
-        ),
-    )
-
-
 # --------------------------------------------------------------------------- writes
 
 
-async def _store(session: AsyncSession, books: _Books, dialect: str) -> None:
+async def _store(
+    session: AsyncSession, accepted: list[StoredEvent], dialect: str
+) -> None:
     """Write the accepted events, their draws and rollups: a few bulk statements."""
-    if not books.accepted:
+    if not accepted:
         return
-    ids = await _insert_events(session, books.accepted, dialect)
-    draws = [
-        (event, draw)
-        for event in books.accepted
-        for draw in books.draws.get((event.organization_id, event.idempotency_key), [])
-    ]
+    ids = await _insert_events(session, accepted, dialect)
+    draws = [(event, draw) for event in accepted for draw in event.draws]
     if draws:
         await _insert_draws(session, draws, ids, dialect)
         await _add_grant_spending(session, draws)
         await _add_cycle_spending(session, draws, dialect)
-    await add_to_rollups(session, books.accepted)
+    await add_to_rollups(session, accepted)
 
 
 async def _insert_events(
-    session: AsyncSession, accepted: list[_Accepted], dialect: str
+    session: AsyncSession, accepted: list[StoredEvent], dialect: str
 ) -> dict[tuple[str, str], int]:
     """Insert the events; their ids by (organization, idempotency key)."""
     rows = [event.row() for event in accepted]
@@ -1233,7 +455,7 @@ async def _insert_events(
 
 async def _insert_draws(
     session: AsyncSession,
-    draws: list[tuple[_Accepted, Draw]],
+    draws: list[tuple[StoredEvent, Draw]],
     ids: dict[tuple[str, str], int],
     dialect: str,
 ) -> None:
@@ -1256,7 +478,7 @@ async def _insert_draws(
 
 
 async def _add_grant_spending(
-    session: AsyncSession, draws: list[tuple[_Accepted, Draw]]
+    session: AsyncSession, draws: list[tuple[StoredEvent, Draw]]
 ) -> None:
     spent: dict[str, Decimal] = defaultdict(Decimal)
     for _, draw in draws:
@@ -1273,14 +495,14 @@ async def _add_grant_spending(
 
 
 async def _add_cycle_spending(
-    session: AsyncSession, draws: list[tuple[_Accepted, Draw]], dialect: str
+    session: AsyncSession, draws: list[tuple[StoredEvent, Draw]], dialect: str
 ) -> None:
     spent: dict[tuple[str, datetime, str, CreditPoolKind], Decimal] = defaultdict(
         Decimal
     )
     for event, draw in draws:
         assert event.cycle_start is not None
-        pool = draw.grant_id if draw.grant_id is not None else _MONTHLY_POOL
+        pool = draw.grant_id if draw.grant_id is not None else MONTHLY_POOL
         spent[(event.organization_id, event.cycle_start, pool, draw.kind)] += (
             draw.amount
         )
