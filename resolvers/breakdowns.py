@@ -126,14 +126,19 @@ async def my_meters(info: Info, scope: OrgScope) -> list[PersonalMeterView] | No
     base = await basis(info, scope)
     loaders = info.context.loaders
     cycle_request = base.cycle_range()
+    every = tuple(m.key for m in base.catalog)
     cumulative = tuple(m.key for m in base.catalog if m.resets is Resets.NEVER)
     # Asked before the allocations are known, so that these sums join the page's
     # others in one statement: every meter this cycle, the cumulative ones to date.
+    # Only the viewer's rows, named by meter: the primary key finds them directly
+    # instead of reading every member's usage (to date: the whole history).
+    mine = (user_id,)
+    start, end = cycle_request.start, cycle_request.end
     (in_cycle, to_date), rows = await asyncio.gather(
         loaders.rollup_sums.load_many(
             [
-                RollupRequest(scope.id, "user", cycle_request.start, cycle_request.end),
-                RollupRequest(scope.id, "user", None, cycle_request.end, cumulative),
+                RollupRequest(scope.id, "user", start, end, every, mine),
+                RollupRequest(scope.id, "user", None, end, cumulative, mine),
             ]
         ),
         loaders.allocations.load(scope.id),
@@ -222,19 +227,25 @@ async def ranked(info: Info, scope: OrgScope, dimension: str) -> list[Ranked]:
     loaders = info.context.loaders
     cycle_request = base.cycle_range()
     source_dimension = "user" if dimension == "user" else "workspace"
-    found = await loaders.rollup_sums.load(
-        RollupRequest(
-            scope.id, source_dimension, cycle_request.start, cycle_request.end
-        )
+    found, organization_totals = await loaders.rollup_sums.load_many(
+        [
+            RollupRequest(
+                scope.id, source_dimension, cycle_request.start, cycle_request.end
+            ),
+            cycle_request,
+        ]
     )
+
+    def spent(meter: str, totals: Totals) -> Decimal:
+        """Credits, or for BYOM the dollars on the AI spend meter."""
+        if dollars:
+            return totals.quantity if meter == AI_SPEND_METER else ZERO
+        return totals.credits
+
     amounts: dict[str, Decimal] = defaultdict(lambda: ZERO)
     requests: dict[str, int] = defaultdict(int)
     for (meter, key), totals in found.items():
-        amounts[key] += (
-            totals.quantity
-            if (dollars and meter == AI_SPEND_METER)
-            else (ZERO if dollars else totals.credits)
-        )
+        amounts[key] += spent(meter, totals)
         requests[key] += totals.events
     names: dict[str, str] = {}
     if dimension == "user":
@@ -254,7 +265,12 @@ async def ranked(info: Info, scope: OrgScope, dimension: str) -> list[Ranked]:
                 grouped_requests[workspace.group_id] += requests[key]
             amounts, requests = grouped_amounts, grouped_requests
             names = {key: group.name for key, group in groups.items()}
-    total = sum(amounts.values(), ZERO)
+    # Shares are of the organization's whole spend this cycle, so usage without a
+    # user, workspace or group still counts in the total.
+    total = sum(
+        (spent(meter, totals) for (meter, _), totals in organization_totals.items()),
+        ZERO,
+    )
     rows = [
         Ranked(
             key,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.amounts import SCALE, quantity_problem
@@ -400,6 +400,21 @@ async def _seat_for(
     return None
 
 
+async def _counters_changed(session: AsyncSession, organization_id: str | None) -> None:
+    """Hot counters built before this change must be rebuilt from SQL (one
+    organization's, or every one's with None): it changes what they count.
+
+    Moving `counters_version` waits for the writers holding the organization's row
+    lock, so none of them reserves against the old definition afterwards.
+    """
+    statement = update(Organization).values(
+        counters_version=Organization.counters_version + 1
+    )
+    if organization_id is not None:
+        statement = statement.where(Organization.id == organization_id)
+    await session.execute(statement)
+
+
 async def upsert_meter(session: AsyncSession, spec: MeterSpec) -> Meter:
     """Add a meter to the catalog (after the built-in ones) or relabel one.
 
@@ -428,6 +443,8 @@ async def upsert_meter(session: AsyncSession, spec: MeterSpec) -> Meter:
         last = await session.scalar(select(func.max(Meter.position)))
         meter = Meter(key=spec.key, position=(last or 0) + 1, builtin=False)
         session.add(meter)
+    elif meter.resets != spec.resets:
+        await _counters_changed(session, None)  # counted per cycle, or ever
     meter.label = spec.label.strip()
     meter.category = spec.category
     meter.unit_label = spec.unit_label.strip()
@@ -614,6 +631,7 @@ async def set_subscription(
     subscription.payment_retries_exhausted = spec.payment_retries_exhausted
     if subscription.updated_at is None or session.is_modified(subscription):
         subscription.updated_at = now
+        await _counters_changed(session, spec.organization_id)  # cycles may move
     await session.flush()
     return subscription
 
@@ -772,7 +790,8 @@ async def grant_credits(
 
     if grant is None:
         grant = CreditGrant(
-            id=spec.id or "grant_" + secrets.token_hex(8),
+            # Time-ordered ids: among grants expiring together the oldest draws first.
+            id=spec.id or f"grant_{now:%Y%m%d%H%M%S%f}_{secrets.token_hex(4)}",
             organization_id=spec.organization_id,
             kind=spec.kind,
             spent=Decimal(0),
@@ -928,6 +947,8 @@ async def set_personal_allocation(
     allocation = await session.get(
         PersonalAllocation, (organization_id, user_id, meter)
     )
+    # Counters keep a user's usage only where the user has an allocation.
+    await _counters_changed(session, organization_id)
     if limit is None:
         if allocation is not None:
             await session.delete(allocation)

@@ -1657,6 +1657,35 @@ async def test_top_users_are_ranked_by_credits_with_requests_and_share(
     ]
 
 
+async def test_top_table_shares_are_of_the_whole_organizations_spend(
+    database_url: str, sessions: SessionFactory
+) -> None:
+    await _workspace_usage(sessions)
+    # 100 more credits: 60 in a workspace outside any group, 40 with no workspace
+    # and no user. The organization spent 200 this cycle.
+    await provision(sessions, p.WorkspaceSpec("org_a", "w5", "Loose"))
+    await record(
+        sessions,
+        event("voice", "60", "2026-03-03T00:00", workspace_id="w5"),
+        event("voice", "40", "2026-03-03T01:00"),
+    )
+
+    found = await usage_chart(database_url, "LAST_7_DAYS", "2026-03-10T12:00")
+
+    assert nodes(found["topWorkspaceGroups"]) == [
+        row("g1", "Sales", "80", 3, 40),
+        row("g2", "Support", "20", 4, 10),
+    ]
+    assert nodes(found["topWorkspaces"])[:2] == [
+        row("w5", "Loose", "60", 1, 30),
+        row("w2", "Beta", "50", 1, 25),
+    ]
+    assert nodes(found["topUsers"]) == [
+        row("ann", "Ann Lee", "68", 3, 34),
+        row("bob", "Bob Stone", "32", 4, 16),
+    ]
+
+
 # partners -----------------------------------------------------------------------------
 
 
