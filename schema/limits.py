@@ -2,7 +2,7 @@
 
 Cost follows the large public GraphQL APIs: every field costs one point, and a list
 multiplies what it holds by how many items it may return: `first` on connections,
-`len(ids)` on `organizations`, `months` on `trend`, the catalog size on `meters`. The
+`len(ids)` on `organizations` (10 for the viewer's own), `months` on `trend`, the catalog size on `meters`. The
 cost of each request is reported in `extensions.cost`, and a query over the maximum is
 refused (QUERY_TOO_COMPLEX) before anything runs. Introspection costs one point per
 field, so GraphiQL can document the schema; its nesting counts towards the depth (our
@@ -35,6 +35,7 @@ MAX_ALIASES = 30
 MAX_COST = 25_000
 MAX_TOKENS = 4_000
 CATALOG_LIST_SIZE = 50
+VIEWER_ORGANIZATIONS = 10
 """Upper bound on list fields sized by the catalog (meters, pools, operations)."""
 
 _PAGED = {"members": 25, "topWorkspaces": 10, "topWorkspaceGroups": 10, "topUsers": 10}
@@ -179,7 +180,10 @@ class _Walker:
         name = node.name.value
         if name == "organizations":
             ids = self.argument(node, "ids")
-            return max(1, len(ids)) if isinstance(ids, list) else 100
+            if isinstance(ids, list):
+                return max(1, len(ids))
+            # `viewer.organizations`: a user's memberships, rarely more than a few.
+            return VIEWER_ORGANIZATIONS
         if name in _PAGED:
             first = self.argument(node, "first")
             return int(first) if isinstance(first, int) and first >= 0 else _PAGED[name]

@@ -204,3 +204,31 @@ async def test_graphiqls_introspection_query_is_within_the_limits(
 
     assert "errors" not in body
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "usage_page",
+        "mobile_summary",
+        "members",
+        "usage_chart",
+        "partner_billing_state",
+        "meters",
+        "analytics",
+        "usage_check",
+        "record_usage",
+        "provisioning",
+    ],
+)
+def test_every_contract_operation_fits_the_limits(name: str) -> None:
+    from graphql import parse
+
+    from schema.limits import MAX_DEPTH, measure
+
+    variables = {"ids": [str(n) for n in range(100)], "first": 100}
+    found = measure(parse(operation(name)), variables, None)
+
+    assert found.cost <= MAX_COST
+    assert found.depth <= MAX_DEPTH
+    assert found.aliases <= MAX_ALIASES
