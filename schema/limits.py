@@ -4,9 +4,10 @@ Cost follows the large public GraphQL APIs: every field costs one point, and a l
 multiplies what it holds by how many items it may return: `first` on connections,
 `len(ids)` on `organizations` (10 for the viewer's own), `months` on `trend`, the
 catalog size on `meters`. The cost of each request is reported in `extensions.cost`,
-and a query over the maximum is refused (QUERY_TOO_COMPLEX) before anything runs. Introspection costs one point per
-field, so GraphiQL can document the schema; its nesting counts towards the depth (our
-own types do not nest deeper than 7, GraphiQL's introspection query reaches 13).
+and a query over the maximum is refused (QUERY_TOO_COMPLEX) before anything runs.
+Introspection costs one point per field, so GraphiQL can document the schema; its
+nesting counts towards the depth (our own types do not nest deeper than 7, GraphiQL's
+introspection query reaches 13).
 """
 
 from __future__ import annotations
