@@ -3,7 +3,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test sync lint schema
+.PHONY: demo test sync lint schema bench
 
 $(UV):
 	python3 -m venv .tools
@@ -23,3 +23,7 @@ test: sync
 
 schema: sync
 	.venv/bin/usage-gateway export-schema --output schema.graphql
+
+# Benchmarks against the local PostgreSQL and Redis (needs wrk): see README, Performance.
+bench: sync
+	.venv/bin/python -m bench.run

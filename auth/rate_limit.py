@@ -7,12 +7,19 @@ runs out gets RATE_LIMITED with the seconds to wait until one request is allowed
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("usage_gateway.rate_limit")
+_REDIS_TIMEOUT = 0.5
+_RETRY_AFTER = 1.0
 
 # KEYS[1]: the bucket; ARGV: capacity, refill per second, now (seconds, float).
 # Returns {allowed (0/1), retry_after_ms}.
@@ -54,17 +61,37 @@ def bucket_key(caller: str) -> str:
 
 
 class RedisRateLimiter:
+    """Buckets in Redis; while Redis is unreachable, in this process (checked again
+    after a second), so an outage of Redis never takes the gateway down with it."""
+
     def __init__(self, redis: Redis, capacity: int, per_second: float) -> None:
         self.redis = redis
         self.capacity = capacity
         self.per_second = per_second
         self.script = redis.register_script(_TOKEN_BUCKET)
+        self.fallback = MemoryRateLimiter(capacity, per_second)
+        self._down_until = 0.0
 
     async def take(self, caller: str) -> Verdict:
-        allowed, wait_ms = await self.script(
-            keys=[bucket_key(caller)],
-            args=[self.capacity, self.per_second, time.time()],
-        )
+        if time.monotonic() < self._down_until:
+            return await self.fallback.take(caller)
+        try:
+            allowed, wait_ms = await asyncio.wait_for(
+                self.script(
+                    keys=[bucket_key(caller)],
+                    args=[self.capacity, self.per_second, time.time()],
+                ),
+                _REDIS_TIMEOUT,
+            )
+        except (RedisError, OSError, TimeoutError) as error:
+            if not self._down_until:
+                log.warning(
+                    "rate limits: Redis is unreachable (%s), counting in-process",
+                    type(error).__name__,
+                )
+            self._down_until = time.monotonic() + _RETRY_AFTER
+            return await self.fallback.take(caller)
+        self._down_until = 0.0
         return Verdict(bool(allowed), math.ceil(int(wait_ms) / 1000))
 
 

@@ -7,7 +7,7 @@ and for every (call, subscriber) measures when the tick arrived relative to when
 recordUsage reply did. The ticks are published before the reply is sent, so a
 negative delay means the tick beat the reply. Prints p50, p99 and max.
 
-    .venv/bin/python bench/live.py [--subscribers 100] [--calls 200] [--embedded]
+    .venv/bin/python -m bench.live [--subscribers 100] [--calls 200] [--embedded]
 
 Environment: USAGE_GATEWAY_TEST_POSTGRES_URL and USAGE_GATEWAY_TEST_REDIS_URL (the
 tests' defaults: the local servers). Never run by the tests.

@@ -93,6 +93,13 @@ def _serve(args: argparse.Namespace) -> int:
         # Workers inherit the environment, so they all verify the printed tokens.
         os.environ["USAGE_GATEWAY_JWT_SECRET"] = secrets.token_urlsafe(32)
     settings = _settings(args)
+    if settings.workers > 1 and settings.redis_url is None:
+        print(
+            "usage-gateway: several workers without USAGE_GATEWAY_REDIS_URL: live "
+            "usage (usageUpdated) reaches only the subscribers of the worker that "
+            "recorded it",
+            file=sys.stderr,
+        )
     asyncio.run(_upgrade(settings))
     if args.demo:
         asyncio.run(_load_demo(settings))

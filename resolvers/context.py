@@ -13,6 +13,7 @@ from strawberry.types import Info as StrawberryInfo
 from auth.identity import Identity
 from auth.rate_limit import RateLimiter
 from resolvers.loaders import organizations, reports, usage
+from store.counters import CounterStore
 from store.db import SessionFactory
 from store.live import LiveHub
 
@@ -116,6 +117,8 @@ class Context:
     """The app's clock, for what happens after `now` (a websocket lives on)."""
     connection_params: dict[str, object] | None = None
     """A websocket's connection_init payload (strawberry sets it)."""
+    counters: CounterStore | None = None
+    """The hot usage counters decisions use (None: decided from SQL)."""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

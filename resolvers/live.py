@@ -31,7 +31,7 @@ from rules.credits import PoolState
 from rules.enums import CreditPoolKind, CreditPrompt, CreditUnit, UsageStatus
 from schema.errors import Forbidden
 from store.db import snapshot
-from store.live import Tick, Version, usage_version
+from store.live import Tick, Version, snapshot_position
 from store.recording import EventOutcome, UsageEventSpec
 
 log = logging.getLogger("usage_gateway.live")
@@ -81,13 +81,17 @@ async def publish_accepted(
 
 
 async def _ticks(info: Info, organization_id: str, meters: list[str]) -> list[Tick]:
+    """The meters' states and the credit summary, all read from one snapshot (the
+    writer's own access: redaction is each subscriber's), and where it stands."""
     context = info.context
     identity = require_identity(info)
     async with snapshot(context.sessions) as sessions:
+        # The usage resolvers read through the request's loaders: for this compute,
+        # loaders over the snapshot; fresh ones over the database afterwards.
         context.loaders = Loaders(sessions)
         try:
             async with sessions() as session:
-                last_event = await usage_version(session, organization_id)
+                position = await snapshot_position(session)
             as_of = current_time(context)
             organization = await context.loaders.organization.load(organization_id)
             access = (
@@ -102,7 +106,7 @@ async def _ticks(info: Info, organization_id: str, meters: list[str]) -> list[Ti
             summary = await usage.credit_summary(info, scope)
         finally:
             context.forget_loaded()
-    version = (last_event, _microseconds(as_of))
+    version = (*position, _microseconds(as_of))
     credits = None if summary is None else _summary_json(summary)
     by_key = {state.meter.key: state for state in states}
     return [

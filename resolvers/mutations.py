@@ -339,7 +339,7 @@ async def record_usage(
     ]
     recorded = [specs[position] for position in writable]
     outcomes = await recording.record_usage(
-        info.context.sessions, recorded, info.context.now
+        info.context.sessions, recorded, info.context.now, info.context.counters
     )
     # Committed: the ticks read these events (read-your-writes includes live ticks).
     await live.publish_accepted(info, recorded, outcomes)

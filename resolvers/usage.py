@@ -75,8 +75,15 @@ class Basis:
         )
 
     def cumulative_range(self, end: datetime | None = None) -> RollupRequest:
+        """Cumulative meters from the beginning: named, so the primary key reads only
+        their rows of the history, not every meter's."""
+        cumulative = tuple(m.key for m in self.catalog if m.resets is Resets.NEVER)
         return RollupRequest(
-            self.scope.id, "total", None, min(end or self.as_of, self.as_of)
+            self.scope.id,
+            "total",
+            None,
+            min(end or self.as_of, self.as_of),
+            cumulative,
         )
 
     def cycles_back(self, count: int) -> list[cycles.Cycle]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.types.execution import ExecutionResult, StreamExecutionResult
 
 from schema.errors import is_coded
 
@@ -33,6 +35,15 @@ class MaskInternalErrors(MaskErrors):
             original_error=None,
             extensions={"code": "INTERNAL"},
         )
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Operations over the websocket never reach the view's `process_result`:
+        their syntax and validation errors get their code here, after masking."""
+        masking = super().on_stream_result(result)
+        next(masking)
+        if isinstance(result, ExecutionResult) and result.errors:
+            result.errors = with_codes(list(result.errors))
+        yield None
 
 
 def with_codes(errors: list[GraphQLError]) -> list[GraphQLError]:

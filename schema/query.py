@@ -89,6 +89,7 @@ class Query:
             quantity,
             None if user_id is None else str(user_id),
             info.context.now,
+            info.context.counters,
         )
         return UsageCheckResult(
             allowed=check.allowed,

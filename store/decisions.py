@@ -10,7 +10,7 @@ messages and the rows to store. The decision order is in `store.recording`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -247,7 +247,12 @@ class Books:
     allocations: dict[tuple[str, str, str], Decimal]
     grants: dict[str, list[Grant]]
     grant_spent: dict[str, Decimal]
+    sources: dict[str, dict[str, FieldSource]] = field(default_factory=dict)
+    """Where every counter the call's plans name comes from in SQL."""
     _pools: dict[tuple[str, datetime], tuple[Pool, ...]] = field(default_factory=dict)
+    _bodies: dict[tuple[Any, ...], tuple[EventPlan, str | None]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     async def load(
@@ -293,6 +298,7 @@ class Books:
         batch is a duplicate of anything.
         """
         plan = Plan(
+            sources=self.sources,
             outcomes=[None] * len(specs),
             drafts=[None] * len(specs),
             plans=[None] * len(specs),
@@ -341,21 +347,55 @@ class Books:
     def _planned(
         self, spec: UsageEventSpec, event: StoredEvent, key: str | None, plan: Plan
     ) -> tuple[EventPlan, str | None]:
+        """The event's plan: its key, and the checks, charge and additions that every
+        event of the same shape shares (computed once per call, and one object, which
+        the Redis script is sent once)."""
+        org = self.orgs[event.organization_id]
+        shape = (
+            org.id,
+            event.meter_key,
+            event.cycle.start,
+            event.user_id,
+            event.quantity,
+            event.cost_usd,
+            spec.is_ai,
+            self._live_grants(org, event.occurred_at),
+        )
+        body = self._bodies.get(shape)
+        if body is None:
+            body = self._bodies[shape] = self._body(spec, event)
+        planned, message = body
+        return replace(planned, key=key), message
+
+    def _live_grants(self, org: Org, at: datetime) -> tuple[str, ...]:
+        """The grants that may be drawn from at `at`: all the pools' draw order and
+        balances depend on, so events of one shape share one `Charge` whatever their
+        time (its `at` is the first one's)."""
+        return tuple(
+            grant.id
+            for grant in self.grants.get(org.id, ())
+            if grant.expires_at is None or grant.expires_at > at
+        )
+
+    def _body(
+        self, spec: UsageEventSpec, event: StoredEvent
+    ) -> tuple[EventPlan, str | None]:
         """The rules as counter checks, in the order of `store.recording`."""
         org = self.orgs[event.organization_id]
+        key = None
         contributions = list(meter_contributions(event))
         adds = tuple(
             (name, totals.quantity)
             for meter, totals in contributions
-            for name in self._counted_in(org, event, meter, plan)
+            for name in self._counted_in(org, event, meter)
         )
         if event.quantity < 0:
-            usage = self._usage_field(org, event.meter_key, event.cycle, plan)
+            usage = self._usage_field(org, event.meter_key, event.cycle)
             floor = Floor(usage, event.meter_key, event.quantity)
             return EventPlan(key, (floor,), None, adds), None
         terms = org.terms
         checks: list[Check] = []
-        checks.extend(self._allocation_checks(org, event, contributions, plan))
+        checks.extend(self._allocation_checks(org, event, contributions))
         if terms is None:
             return EventPlan(key, tuple(checks), None, adds), None
         denial = self._static_denial(spec, event, terms)
@@ -372,7 +412,7 @@ class Books:
             spend_cap = org.usd and meter == AI_SPEND_METER
             (spend_caps if spend_cap else caps).append(
                 Cap(
-                    self._usage_field(org, meter, event.cycle, plan),
+                    self._usage_field(org, meter, event.cycle),
                     meter,
                     totals.quantity,
                     limit,
@@ -383,13 +423,13 @@ class Books:
         checks.extend(caps + spend_caps)
         row = terms.limits.get(event.meter_key)
         charge = Charge(
-            field=self._usage_field(org, event.meter_key, event.cycle, plan),
+            field=self._usage_field(org, event.meter_key, event.cycle),
             quantity=event.quantity,
             free_units=None if row is None else row.free_units,
             credits_per_unit=None if row is None else row.credits_per_unit,
             cost_usd=event.cost_usd,
             credits_per_usd=terms.credits_per_usd,
-            pools=None if org.usd else self._pool_plan(org, event.cycle, terms, plan),
+            pools=None if org.usd else self._pool_plan(org, event.cycle, terms),
             at=event.occurred_at,
         )
         return EventPlan(key, tuple(checks), charge, adds), None
@@ -419,7 +459,6 @@ class Books:
         org: Org,
         event: StoredEvent,
         contributions: list[tuple[str, Any]],
-        plan: Plan,
     ) -> list[Check]:
         if event.user_id is None:
             return []
@@ -430,7 +469,7 @@ class Books:
                 continue
             checks.append(
                 Cap(
-                    self._user_field(org, meter, event.cycle, event.user_id, plan),
+                    self._user_field(org, meter, event.cycle, event.user_id),
                     meter,
                     totals.quantity,
                     allocation,
@@ -440,44 +479,39 @@ class Books:
             )
         return checks
 
-    def _counted_in(
-        self, org: Org, event: StoredEvent, meter: str, plan: Plan
-    ) -> list[str]:
+    def _counted_in(self, org: Org, event: StoredEvent, meter: str) -> list[str]:
         """The counters an accepted event adds to on `meter`: the usage decisions
         compare (the cycle's, or everything on a cumulative meter), and the user's
         where the user has an allocation on it."""
-        names = [self._usage_field(org, meter, event.cycle, plan)]
+        names = [self._usage_field(org, meter, event.cycle)]
         user = event.user_id
         if user is not None and (org.id, user, meter) in self.allocations:
-            names.append(self._user_field(org, meter, event.cycle, user, plan))
+            names.append(self._user_field(org, meter, event.cycle, user))
         return names
 
-    def _usage_field(self, org: Org, meter: str, cycle: Cycle, plan: Plan) -> str:
+    def _usage_field(self, org: Org, meter: str, cycle: Cycle) -> str:
         if self.meters[meter].resets is Resets.NEVER:
             name = usage_field(meter, None)
             source = FieldSource(meter=meter)
         else:
             name = usage_field(meter, cycle.start)
             source = FieldSource(meter=meter, cycle=cycle)
-        plan.sources.setdefault(org.id, {})[name] = source
+        self.sources.setdefault(org.id, {})[name] = source
         return name
 
-    @staticmethod
-    def _user_field(org: Org, meter: str, cycle: Cycle, user: str, plan: Plan) -> str:
+    def _user_field(self, org: Org, meter: str, cycle: Cycle, user: str) -> str:
         name = user_field(meter, cycle.start, user)
         source = FieldSource(meter=meter, cycle=cycle, user=user)
-        plan.sources.setdefault(org.id, {})[name] = source
+        self.sources.setdefault(org.id, {})[name] = source
         return name
 
-    def _pool_plan(
-        self, org: Org, cycle: Cycle, terms: Terms, plan: Plan
-    ) -> tuple[Pool, ...]:
+    def _pool_plan(self, org: Org, cycle: Cycle, terms: Terms) -> tuple[Pool, ...]:
         """The cycle's MONTHLY pool, then the organization's grants (one tuple per
         cycle, shared by its events)."""
         cached = self._pools.get((org.id, cycle.start))
         if cached is not None:
             return cached
-        sources = plan.sources.setdefault(org.id, {})
+        sources = self.sources.setdefault(org.id, {})
         monthly = monthly_field(cycle.start)
         sources[monthly] = FieldSource(monthly=cycle)
         pools = [Pool(monthly, CreditPoolKind.MONTHLY, None, terms.granted, None)]
@@ -677,10 +711,10 @@ class Books:
             allocation = self.allocations.get((org.id, spec.user_id, spec.meter))
             if allocation is not None:
                 plan.watch[org.id] = self._user_field(
-                    org, spec.meter, cycle, spec.user_id, plan
+                    org, spec.meter, cycle, spec.user_id
                 )
                 return allocation
-        plan.watch[org.id] = self._usage_field(org, spec.meter, cycle, plan)
+        plan.watch[org.id] = self._usage_field(org, spec.meter, cycle)
         return None if org.terms is None else org.terms.limit(spec.meter)
 
 

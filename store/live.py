@@ -13,16 +13,18 @@ Slow consumers: every subscriber reads from its own `Inbox`, which keeps at most
 latest tick per meter. Publishing only puts into inboxes (no await), so a subscriber
 that stops reading holds one tick per meter and slows nothing else.
 
-Order: a tick carries a `version`, the organization's last event id in the database
-snapshot its state was read from, then that snapshot's instant. An inbox drops a tick
-older than one it already took for the meter, so two writers whose ticks cross on the
-way never move a meter backwards.
+Order: a tick carries a `version`, the position of the database snapshot its state
+was read from, then the instant it was evaluated at. An inbox drops a tick older than
+one it already took for the meter, so two writers whose ticks cross on the way (both
+publish after their commit, in whatever order they get there) never move a meter
+backwards.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,18 +32,24 @@ from typing import Any
 
 import orjson
 from redis.asyncio import Redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import UsageEvent
 
 log = logging.getLogger("usage_gateway.live")
 
-Version = tuple[int, int]
-"""(last event id of the organization, snapshot instant in microseconds)."""
+Version = tuple[int, int, int]
+"""(snapshot position, twice, then the instant evaluated at in microseconds)."""
 
 INBOX_CAPACITY = 1024
 """Distinct meters one subscriber may have pending; the catalog is far smaller."""
+
+REDIS_TIMEOUT_SECONDS = 1.0
+"""Longest a publisher waits on Redis; recordUsage must not hang on it."""
+
+REDIS_REST_SECONDS = 5.0
+"""After Redis failed a publisher, ticks are skipped this long (nobody waits)."""
 
 _RETRY_SECONDS = 1.0
 
@@ -50,18 +58,28 @@ def channel(organization_id: str) -> str:
     return f"usage-gateway:live:{{{organization_id}}}"
 
 
-async def usage_version(session: AsyncSession, organization_id: str) -> int:
-    """The organization's last event id visible to `session`'s snapshot (0: none).
+async def snapshot_position(session: AsyncSession) -> tuple[int, int]:
+    """Where the session's snapshot stands: a snapshot taken later never compares
+    lower, and two at the same position see the same committed data.
 
-    Recording locks the organization while it inserts, so its event ids grow in
-    commit order: the id names exactly which of its events a snapshot contains.
+    PostgreSQL (run it first in a REPEATABLE READ transaction, so that it reads the
+    transaction's snapshot): its xmax, then minus the number of transactions it sees
+    in progress; xmax only grows, and while it stands still that set only shrinks.
+    SQLite, which has one writer at a time and so numbers events in commit order: the
+    last event id.
     """
-    last = await session.scalar(
-        select(func.max(UsageEvent.id)).where(
-            UsageEvent.organization_id == organization_id
-        )
-    )
-    return int(last or 0)
+    if session.get_bind().dialect.name == "postgresql":
+        xmax, in_progress = (await session.execute(_PG_POSITION)).one()
+        return int(xmax), -int(in_progress)
+    last = await session.scalar(select(func.max(UsageEvent.id)))
+    return int(last or 0), 0
+
+
+_PG_POSITION = text(
+    "SELECT pg_snapshot_xmax(s)::text::bigint,"
+    " (SELECT count(*) FROM pg_snapshot_xip(s))"
+    " FROM pg_current_snapshot() AS s"
+)
 
 
 @dataclass(frozen=True)
@@ -87,11 +105,11 @@ class Tick:
         """Raises ValueError for anything that is not an encoded tick."""
         try:
             message = orjson.loads(data)
-            event_id, instant = message["version"]
+            major, minor, instant = message["version"]
             return cls(
                 str(message["organization"]),
                 str(message["meter"]),
-                (int(event_id), int(instant)),
+                (int(major), int(minor), int(instant)),
                 dict(message["state"]),
             )
         except (KeyError, TypeError, ValueError) as error:
@@ -204,18 +222,33 @@ class RedisHub(LiveHub):
         self._changing = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
         self._leaving: set[asyncio.Task[None]] = set()
+        self._resting_until = 0.0
 
     async def listening(self, organization_id: str) -> bool:
-        counts = await self._redis.pubsub_numsub(channel(organization_id))
+        if time.monotonic() < self._resting_until:
+            return False
+        async with self._guarded():
+            counts = await self._redis.pubsub_numsub(channel(organization_id))
         return any(int(count) > 0 for _, count in counts)
 
     async def publish(self, ticks: Sequence[Tick]) -> None:
         if not ticks:
             return
-        async with self._redis.pipeline(transaction=False) as pipe:
+        async with self._guarded(), self._redis.pipeline(transaction=False) as pipe:
             for tick in ticks:
                 pipe.publish(channel(tick.organization_id), tick.encode())
             await pipe.execute()
+
+    @asynccontextmanager
+    async def _guarded(self) -> AsyncIterator[None]:
+        """A publisher's Redis call: bounded in time, and after a failure Redis is
+        left alone for a while (its ticks are lost; the next ones carry the state)."""
+        try:
+            async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+                yield
+        except Exception:
+            self._resting_until = time.monotonic() + REDIS_REST_SECONDS
+            raise
 
     async def close(self) -> None:
         tasks = [*self._leaving, *([self._reader] if self._reader else [])]
@@ -232,9 +265,17 @@ class RedisHub(LiveHub):
 
     def _left(self, organization_id: str) -> None:
         # Not awaited: a closing websocket must not wait on Redis to let go.
-        task = asyncio.get_running_loop().create_task(self._follow(organization_id))
+        task = asyncio.get_running_loop().create_task(self._unfollow(organization_id))
         self._leaving.add(task)
         task.add_done_callback(self._leaving.discard)
+
+    async def _unfollow(self, organization_id: str) -> None:
+        try:
+            await self._follow(organization_id)
+        except Exception as error:
+            # Redis drops the subscription with the connection; if it comes back,
+            # the next subscriber's _follow sets things straight.
+            log.warning("live: could not unsubscribe %r: %s", organization_id, error)
 
     async def _follow(self, organization_id: str) -> None:
         """Make the Redis subscription match this process's subscribers, now."""

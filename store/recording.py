@@ -61,20 +61,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import cast
 
-from sqlalchemy import Table, bindparam, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from asyncpg.exceptions import UniqueViolationError
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rules.credits import Draw
-from rules.enums import CreditPoolKind, UsageDecisionCode, UsageStatus
+from rules.enums import UsageDecisionCode, UsageStatus
 from rules.meters import remaining
 from store.counters import (
     Batch,
@@ -92,24 +89,10 @@ from store.decisions import (
     MAX_EVENTS_PER_CALL,
     Books,
     EventOutcome,
-    StoredEvent,
     UsageEventSpec,
 )
-from store.models import (
-    CreditCycleSpend,
-    CreditDraw,
-    CreditGrant,
-    Organization,
-    UsageEvent,
-)
-from store.rollups import add_to_rollups, unnested_rows
-from store.types import Amount
-from store.usage_loads import (
-    MONTHLY_POOL,
-    FieldSource,
-    load_fields,
-    load_recorded,
-)
+from store.usage_loads import FieldSource, load_fields, load_recorded
+from store.usage_writes import write_accepted
 
 __all__ = [
     "FUTURE_TOLERANCE",
@@ -129,11 +112,6 @@ _ATTEMPTS = 3
 writer, or found counters to rebuild, run again; the last attempt is exclusive."""
 _ROUNDS = 6
 _BUSY_WAIT = 30.0
-_EVENTS = cast(Table, UsageEvent.__table__)
-_DRAWS = cast(Table, CreditDraw.__table__)
-_GRANTS = cast(Table, CreditGrant.__table__)
-_CYCLE_SPEND = cast(Table, CreditCycleSpend.__table__)
-_ORGANIZATIONS = cast(Table, Organization.__table__)
 
 
 @dataclass(frozen=True)
@@ -233,11 +211,11 @@ async def _record_once(
             specs, plan, {org: found.decisions for org, found in reserved.items()}
         )
         reservations = [found.reservation for found in reserved.values()]
+        # Counters kept in this process only: the other processes' are stale now.
+        advance = () if store.shared else {e.organization_id for e in accepted}
         try:
-            await _store(session, accepted, dialect)
-            if not store.shared:
-                await _advance(session, {event.organization_id for event in accepted})
-        except IntegrityError as error:
+            await write_accepted(session, accepted, dialect, advance)
+        except (IntegrityError, UniqueViolationError) as error:
             await store.release(reservations)
             if exclusive:
                 raise
@@ -399,16 +377,6 @@ async def _plan_per_call(session: AsyncSession, dialect: str) -> None:
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
-async def _advance(session: AsyncSession, org_ids: set[str]) -> None:
-    """Move the organizations' counters version: counters elsewhere missed this."""
-    if org_ids:
-        await session.execute(
-            update(_ORGANIZATIONS)
-            .where(_ORGANIZATIONS.c.id.in_(sorted(org_ids)))
-            .values(counters_version=_ORGANIZATIONS.c.counters_version + 1)
-        )
-
-
 def _code(outcome: EventOutcome) -> UsageDecisionCode:
     return outcome.code if outcome.code is not None else UsageDecisionCode.INVALID
 
@@ -417,111 +385,3 @@ def _utc(at: datetime) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"`now` must be timezone-aware: {at!r}")
     return at.astimezone(UTC)
-
-
-# --------------------------------------------------------------------------- writes
-
-
-async def _store(
-    session: AsyncSession, accepted: list[StoredEvent], dialect: str
-) -> None:
-    """Write the accepted events, their draws and rollups: a few bulk statements."""
-    if not accepted:
-        return
-    ids = await _insert_events(session, accepted, dialect)
-    draws = [(event, draw) for event in accepted for draw in event.draws]
-    if draws:
-        await _insert_draws(session, draws, ids, dialect)
-        await _add_grant_spending(session, draws)
-        await _add_cycle_spending(session, draws, dialect)
-    await add_to_rollups(session, accepted)
-
-
-async def _insert_events(
-    session: AsyncSession, accepted: list[StoredEvent], dialect: str
-) -> dict[tuple[str, str], int]:
-    """Insert the events; their ids by (organization, idempotency key)."""
-    rows = [event.row() for event in accepted]
-    returning = (_EVENTS.c.id, _EVENTS.c.organization_id, _EVENTS.c.idempotency_key)
-    if dialect == "postgresql":
-        statement = _EVENTS.insert().from_select(
-            list(rows[0]), unnested_rows(_EVENTS, rows)
-        )
-        result = await session.execute(statement.returning(*returning))
-    else:
-        result = await session.execute(_EVENTS.insert().returning(*returning), rows)
-    return {(org_id, key): event_id for event_id, org_id, key in result}
-
-
-async def _insert_draws(
-    session: AsyncSession,
-    draws: list[tuple[StoredEvent, Draw]],
-    ids: dict[tuple[str, str], int],
-    dialect: str,
-) -> None:
-    rows = [
-        {
-            "organization_id": event.organization_id,
-            "event_id": ids[(event.organization_id, event.idempotency_key)],
-            "cycle_start": event.cycle.start,
-            "kind": draw.kind,
-            "grant_id": draw.grant_id,
-            "amount": draw.amount,
-        }
-        for event, draw in draws
-    ]
-    if dialect == "postgresql":
-        source = unnested_rows(_DRAWS, rows)
-        await session.execute(_DRAWS.insert().from_select(list(rows[0]), source))
-    else:
-        await session.execute(_DRAWS.insert(), rows)
-
-
-async def _add_grant_spending(
-    session: AsyncSession, draws: list[tuple[StoredEvent, Draw]]
-) -> None:
-    spent: dict[str, Decimal] = defaultdict(Decimal)
-    for _, draw in draws:
-        if draw.grant_id is not None:
-            spent[draw.grant_id] += draw.amount
-    if not spent:
-        return
-    await session.execute(
-        update(_GRANTS)
-        .where(_GRANTS.c.id == bindparam("grant"))
-        .values(spent=_GRANTS.c.spent + bindparam("delta", type_=Amount())),
-        [{"grant": grant, "delta": delta} for grant, delta in sorted(spent.items())],
-    )
-
-
-async def _add_cycle_spending(
-    session: AsyncSession, draws: list[tuple[StoredEvent, Draw]], dialect: str
-) -> None:
-    spent: dict[tuple[str, datetime, str, CreditPoolKind], Decimal] = defaultdict(
-        Decimal
-    )
-    for event, draw in draws:
-        assert event.cycle_start is not None
-        pool = draw.grant_id if draw.grant_id is not None else MONTHLY_POOL
-        spent[(event.organization_id, event.cycle_start, pool, draw.kind)] += (
-            draw.amount
-        )
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(_CYCLE_SPEND).values(
-        [
-            {
-                "organization_id": org_id,
-                "cycle_start": cycle_start,
-                "grant_id": pool,
-                "kind": kind,
-                "spent": amount,
-            }
-            for (org_id, cycle_start, pool, kind), amount in sorted(spent.items())
-        ]
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["organization_id", "cycle_start", "grant_id"],
-            set_={"spent": _CYCLE_SPEND.c.spent + statement.excluded.spent},
-        )
-    )

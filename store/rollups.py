@@ -181,6 +181,14 @@ def _aggregate(
     return rows
 
 
+def aggregate(
+    events: Sequence[RollupEvent],
+) -> dict[tuple[str, str, str, str, datetime], Totals]:
+    """What a batch of events adds to each rollup row, keyed (organization, meter,
+    dimension, dimension key, hour): the rows `add_to_rollups` writes."""
+    return _aggregate(events)
+
+
 async def add_to_rollups(session: AsyncSession, events: Sequence[RollupEvent]) -> None:
     """Add accepted events to their hourly rows: one multi-row upsert per call.
 
@@ -262,6 +270,8 @@ class RollupRequest:
     start: datetime | None
     end: datetime
     meter_keys: tuple[str, ...] | None = None
+    dimension_keys: tuple[str, ...] | None = None
+    """Only these keys of the dimension (e.g. one user's); None: every key."""
 
 
 async def sum_rollups(
@@ -303,11 +313,16 @@ async def sum_rollups_many(
         meters = None if request.meter_keys is None else sorted(set(request.meter_keys))
         if meters == []:
             continue
+        keys = (
+            None if request.dimension_keys is None else sorted(request.dimension_keys)
+        )
+        if keys == []:
+            continue
         index = literal(position, Integer()).label("request")
         parts.extend(
             part.add_columns(index)
             for part in _parts(
-                request.organization_id, request.dimension, start, end, meters
+                request.organization_id, request.dimension, start, end, meters, keys
             )
         )
     results: list[dict[tuple[str, str], Totals]] = [{} for _ in requests]
@@ -338,6 +353,7 @@ def _parts(
     start: datetime | None,
     end: datetime,
     meters: list[str] | None,
+    keys: list[str] | None = None,
 ) -> list[Select[Any]]:
     """The selects whose union is [start, end): whole hours, then the edge hours."""
     last_hour = hour_of(end)
@@ -355,9 +371,11 @@ def _parts(
                 edges.append((last_hour, end))
     parts: list[Select[Any]] = []
     if whole is not None:
-        parts.append(_whole_hours(organization_id, dimension, *whole, meters))
+        parts.append(_whole_hours(organization_id, dimension, *whole, meters, keys))
     for edge_start, edge_end in edges:
-        parts.extend(_raw(organization_id, dimension, edge_start, edge_end, meters))
+        parts.extend(
+            _raw(organization_id, dimension, edge_start, edge_end, meters, keys)
+        )
     return parts
 
 
@@ -367,6 +385,7 @@ def _whole_hours(
     start: datetime | None,
     end: datetime,
     meters: list[str] | None,
+    keys: list[str] | None = None,
 ) -> Select[Any]:
     conditions = [
         UsageRollup.organization_id == organization_id,
@@ -377,6 +396,8 @@ def _whole_hours(
         conditions.append(UsageRollup.hour >= start)
     if meters is not None:
         conditions.append(UsageRollup.meter_key.in_(meters))
+    if keys is not None:
+        conditions.append(UsageRollup.dimension_key.in_(keys))
     return select(
         UsageRollup.meter_key.label("meter_key"),
         UsageRollup.dimension_key.label("dimension_key"),
@@ -390,6 +411,7 @@ def _raw(
     start: datetime,
     end: datetime,
     meters: list[str] | None,
+    keys: list[str] | None = None,
 ) -> list[Select[Any]]:
     """The events of one edge, as the same contributions `add_to_rollups` makes."""
     key = _dimension_key_sql(dimension)
@@ -397,7 +419,7 @@ def _raw(
         UsageEvent.organization_id == organization_id,
         UsageEvent.occurred_at >= start,
         UsageEvent.occurred_at < end,
-        key.is_not(None),
+        key.is_not(None) if keys is None else key.in_(keys),
     )
     zero = literal(_ZERO, Amount())
     own_meter = and_(window, UsageEvent.meter_key.in_(meters)) if meters else window

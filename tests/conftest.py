@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -141,3 +145,84 @@ async def redis_url() -> str:
     finally:
         await client.aclose()
     return REDIS_URL
+
+
+class RedisServer:
+    """A throw-away `redis-server` on a free port, without persistence: a test may
+    flush it, stop it and start it again (empty, as after a restart)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        subprocess.run(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(self.folder),
+                "--pidfile",
+                str(self.folder / "redis.pid"),
+                "--logfile",
+                str(self.folder / "redis.log"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        self._wait(up=True)
+
+    def stop(self) -> None:
+        subprocess.run(
+            ["redis-cli", "-p", str(self.port), "shutdown", "nosave"],
+            check=False,
+            capture_output=True,
+        )
+        self._wait(up=False)
+
+    def flush(self) -> None:
+        subprocess.run(
+            ["redis-cli", "-p", str(self.port), "flushall"],
+            check=True,
+            capture_output=True,
+        )
+
+    def _wait(self, *, up: bool) -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    reachable = True
+            except OSError:
+                reachable = False
+            if reachable == up:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(
+            f"redis-server on {self.port} did not go {'up' if up else 'down'}"
+        )
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of the test's own (skipped locally without redis-server)."""
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        unavailable("redis-server", FileNotFoundError("redis-server is not installed"))
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -53,6 +53,7 @@ async def test_readyz_is_ready_with_database_and_no_redis_configured(
         "status": "ready",
         "database": "ok",
         "redis": "not configured",
+        "counters": "in-process",
     }
 
 

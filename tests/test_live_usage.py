@@ -21,9 +21,10 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,7 +32,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.typing import Subprotocol
+from websockets.typing import Origin, Subprotocol
 
 from resolvers.context import Context
 from resolvers.websocket import authenticate
@@ -39,6 +40,7 @@ from rules.enums import ApiKeyKind
 from schema import schema
 from store.api_keys import create_api_key
 from store.db import SessionFactory
+from store.live import LocalHub, Tick
 from tests.gateway_client import JWT_SECRET, gateway, operation, user_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -252,10 +254,14 @@ class LiveClient:
 
     @classmethod
     @asynccontextmanager
-    async def connect(cls, base: str, token: str | None) -> AsyncIterator[LiveClient]:
+    async def connect(
+        cls, base: str, token: str | None, origin: str | None = None
+    ) -> AsyncIterator[LiveClient]:
         url = base.replace("http://", "ws://") + "/graphql"
         async with connect(
-            url, subprotocols=[Subprotocol("graphql-transport-ws")]
+            url,
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            origin=None if origin is None else Origin(origin),
         ) as websocket:
             payload = {"Authorization": f"Bearer {token}"} if token else {}
             await websocket.send(
@@ -294,6 +300,9 @@ class LiveClient:
             if message["type"] == "next"
             and message["payload"]["data"]["usageUpdated"]["meter"] == meter
         ]
+
+    def has_ticks(self, meter: str, count: int) -> Callable[[], bool]:
+        return lambda: len(self.ticks(meter)) >= count
 
     def of(self, operation_id: str) -> list[dict[str, Any]]:
         return [m for m in self.received if m.get("id") == operation_id]
@@ -357,12 +366,20 @@ async def test_a_subscriber_on_one_process_sees_in_order_what_another_records(
             await member.subscribe(org, EVERY_AMOUNT)
             await until_live(on_b, org, [admin, member])
 
-            for quantity, cost in (("1000", "1.5"), ("4000", "2.5"), ("4000", "4")):
-                await record(on_b, events(org, "ai_tokens", quantity, costUsd=cost))
-            await record(on_b, events(org, "ai_tokens", *["10"] * 50))
-            await record(on_b, events(org, "ai_tokens", "100"))
-            await admin.until(lambda: len(admin.ticks("ai_tokens")) >= 5)
-            await member.until(lambda: len(member.ticks("ai_tokens")) >= 5)
+            calls = [
+                events(org, "ai_tokens", quantity, costUsd=cost)
+                for quantity, cost in (("1000", "1.5"), ("4000", "2.5"), ("4000", "4"))
+            ]
+            calls += [
+                events(org, "ai_tokens", *["10"] * 50),
+                events(org, "ai_tokens", "100"),
+            ]
+            for number, call in enumerate(calls, start=1):
+                await record(on_b, call)
+                # Each tick read before the next call: a reader that lags would get
+                # the latest state only (by design), which is not what this checks.
+                for subscriber in (admin, member):
+                    await subscriber.until(subscriber.has_ticks("ai_tokens", number))
 
     expected = [
         ("1000", 10.0, "NORMAL", "1.5", "18.5", 0.075),
@@ -445,7 +462,10 @@ async def test_the_embedded_default_fans_out_inside_one_process(
         )
         async with (
             LiveClient.connect(base, user_token("ada")) as admin,
-            LiveClient.connect(base, user_token("max")) as member,
+            # The editor's webview has an origin of its own.
+            LiveClient.connect(
+                base, user_token("max"), origin="vscode-webview://usage-bar"
+            ) as member,
             LiveClient.connect(base, "not-a-token") as stranger,
         ):
             await admin.subscribe(org)
@@ -453,10 +473,12 @@ async def test_the_embedded_default_fans_out_inside_one_process(
             await stranger.subscribe(org)
             await until_live(execute, org, [admin, member])
 
-            await record(execute, events(org, "email", "10"))
-            await record(execute, events(org, "email", "5", "80"))
-            await admin.until(lambda: len(admin.ticks("email")) >= 2)
-            await member.until(lambda: len(member.ticks("email")) >= 2)
+            for number, call in enumerate(
+                [events(org, "email", "10"), events(org, "email", "5", "80")], start=1
+            ):
+                await record(execute, call)
+                for subscriber in (admin, member):
+                    await subscriber.until(subscriber.has_ticks("email", number))
             await stranger.until(lambda: bool(stranger.of("1")))
 
     for subscriber in (admin, member):
@@ -708,3 +730,63 @@ async def test_access_is_checked_again_while_the_stream_lives(
             assert [error.extensions["code"] for error in ended.errors] == [
                 "UNAUTHENTICATED"
             ]
+
+
+async def test_errors_over_the_websocket_carry_their_code(sqlite_url: str) -> None:
+    org = f"org_{uuid.uuid4().hex[:10]}"
+    async with in_process(sqlite_url) as (app, execute):
+        await provision(execute, org, limits=[], members={"ada": "ADMIN"})
+        invalid = (
+            "subscription ($org: ID!) { usageUpdated(organizationId: $org) { nope } }"
+        )
+        async with subscription(app, user_token("ada"), org, invalid) as stream:
+            result = await asyncio.wait_for(anext(stream), 30)
+
+    assert result.data is None
+    assert [error.extensions["code"] for error in result.errors] == ["BAD_USER_INPUT"]
+
+
+async def test_one_tick_per_meter_and_call_with_its_final_state_in_accepted_order(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reader may coalesce ticks; count what the publisher sends instead.
+    published: list[tuple[str, Decimal]] = []
+    publish = LocalHub.publish
+
+    async def counting(hub: LocalHub, ticks: Sequence[Tick]) -> None:
+        published.extend((tick.meter, Decimal(tick.state["used"])) for tick in ticks)
+        await publish(hub, ticks)
+
+    monkeypatch.setattr(LocalHub, "publish", counting)
+    org = f"org_{uuid.uuid4().hex[:10]}"
+    async with in_process(sqlite_url) as (app, execute):
+        await provision(
+            execute,
+            org,
+            limits=[{"meter": "email", "limit": "5"}],
+            members={"ada": "ADMIN"},
+        )
+        async with subscription(app, user_token("ada"), org) as stream:
+            first = await _first(app, org, stream)
+            await record(execute, events(org, "ai_tokens", *["1"] * 1000))
+            thousand = _tick(await asyncio.wait_for(first, 30))
+
+            # Denied only: nothing to publish.
+            denied = events(org, "email", "6")
+            body = await execute(operation("record_usage"), {"events": denied})
+            assert body["data"]["recordUsage"]["denied"] == 1
+            await record(
+                execute,
+                events(org, "api_calls", "1")
+                + events(org, "ai_tokens", "5")
+                + events(org, "api_calls", "2"),
+            )
+            after = [_tick(await asyncio.wait_for(anext(stream), 30)) for _ in "ab"]
+
+    assert published == [
+        ("ai_tokens", Decimal(1000)),
+        ("ai_tokens", Decimal(1005)),  # api_calls was accepted last in this call
+        ("api_calls", Decimal(3)),
+    ]
+    seen = [(tick["meter"], Decimal(tick["used"])) for tick in [thousand, *after]]
+    assert seen == published

@@ -180,8 +180,12 @@ class Batch:
 
     def fields(self) -> set[str]:
         found = set(self.watch)
+        seen: set[tuple[int, int, int]] = set()
         for event in self.events:
-            found |= event.fields()
+            shape = (id(event.checks), id(event.charge), id(event.adds))
+            if shape not in seen:  # events of one shape share these objects
+                seen.add(shape)
+                found |= event.fields()
         return found
 
 
@@ -314,3 +318,14 @@ class CounterStore(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+def open_counters(redis_url: str | None) -> CounterStore:
+    """Redis when configured (shared by every gateway process), else this process."""
+    if redis_url is None:
+        from store.counters.memory import MemoryCounterStore
+
+        return MemoryCounterStore()
+    from store.counters.redis import RedisCounterStore
+
+    return RedisCounterStore(redis_url)

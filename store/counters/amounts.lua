@@ -2,8 +2,9 @@
 --
 -- Lua's numbers are doubles, exact for integers below 2^53. An amount is kept as a
 -- Lua number while its magnitude is below 1e15 (so the sum of two such numbers is
--- still exact) and as a decimal string beyond that, where `add` and `cmp` work digit
--- by digit. No float rounding ever touches an amount; Redis stores them as strings.
+-- still exact) and as a decimal string of at least 16 digits beyond that, where `add`
+-- and `cmp` work digit by digit. No float rounding ever touches an amount; Redis
+-- stores them as strings.
 
 local SMALL = 1e15
 
@@ -108,11 +109,19 @@ end
 
 -- -1, 0 or 1 as a is less than, equal to or greater than b.
 local function cmp(a, b)
-  if type(a) == 'number' and type(b) == 'number' then
+  local a_small, b_small = type(a) == 'number', type(b) == 'number'
+  if a_small and b_small then
     if a < b then
       return -1
     end
     return a > b and 1 or 0
+  end
+  -- A string is beyond 1e15 either way of zero, a number within: its sign decides.
+  if a_small then
+    return string.sub(b, 1, 1) == '-' and 1 or -1
+  end
+  if b_small then
+    return string.sub(a, 1, 1) == '-' and -1 or 1
   end
   local a_neg, a_digits = split(a)
   local b_neg, b_digits = split(b)

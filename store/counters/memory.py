@@ -147,10 +147,11 @@ class MemoryCounterStore:
         counters = self._orgs.get(batch.organization_id)
         if counters is None or counters.version != batch.version:
             return Stale()
-        values = dict(batch.loads) | counters.values
+        needed = batch.fields()
+        loads = {name: batch.loads[name] for name in needed if name in batch.loads}
+        values = loads | counters.values
         if counting:
             counters.values = values
-        needed = batch.fields()
         missing = frozenset(name for name in needed if name not in values)
         if missing:
             return Missing(missing)

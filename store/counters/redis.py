@@ -94,24 +94,37 @@ def _text(raw: bytes | str) -> str:
 
 @dataclass
 class _Payload:
-    """A batch as the script reads it, and what is needed to read its answer."""
+    """A batch as the script reads it, and what is needed to read its answer.
+
+    Events of the same shape (one checks, charge and additions object, as
+    `store.decisions` shares them) are sent once, as a template their events name.
+    """
 
     names: list[str]
+    templates: list[list[Any]]
     events: list[list[Any]]
     pool_sets: list[list[list[Any]]]
     ordered: list[tuple[Pool, ...]]
     """Per event, the pools in the order the script draws them."""
 
-    def encode(self, batch: Batch, claim_ms: int) -> bytes:
+    def encode(
+        self, batch: Batch, expected: dict[int, list[str]], claim_ms: int
+    ) -> bytes:
         keys = sorted({e.key for e in batch.events if e.key is not None})
         index = {name: i + 1 for i, name in enumerate(self.names)}
         return orjson.dumps(
             {
                 "f": self.names,
-                "l": {name: micros(value) for name, value in batch.loads.items()},
+                "l": {
+                    name: micros(value)
+                    for name, value in batch.loads.items()
+                    if name in index
+                },
                 "k": keys,
                 "P": self.pool_sets,
+                "T": self.templates,
                 "e": self.events,
+                "x": {str(position): found for position, found in expected.items()},
                 "w": [index[name] for name in batch.watch],
                 "a": batch.advance,
                 "t": claim_ms,
@@ -119,34 +132,39 @@ class _Payload:
         )
 
 
-def _payload(batch: Batch, expected: dict[int, list[str]]) -> _Payload:
+def _payload(batch: Batch) -> _Payload:
     """Compile the plans: each rule becomes a bound the script compares with."""
     names = sorted(batch.fields())
     index = {name: i + 1 for i, name in enumerate(names)}
     pool_sets: list[list[list[Any]]] = []
     set_of: dict[tuple[tuple[str, Decimal], ...], int] = {}
+    templates: list[list[Any]] = []
+    template_of: dict[tuple[Any, ...], tuple[int, tuple[Pool, ...]]] = {}
     events: list[list[Any]] = []
     ordered: list[tuple[Pool, ...]] = []
-    for position, plan in enumerate(batch.events):
-        checks = _checks(plan, index)
-        charge: list[Any] | bool = False
-        pools: tuple[Pool, ...] = ()
-        if plan.charge is not None and plan.denial is None:
-            charge, pools = _charge(plan, index, expected.get(position))
-            if plan.charge.pools is not None:
-                shape = tuple((pool.field, pool.granted) for pool in pools)
-                if shape not in set_of:
-                    pool_sets.append(
-                        [[index[pool.field], micros(pool.granted)] for pool in pools]
-                    )
-                    set_of[shape] = len(pool_sets)
-                charge[7] = set_of[shape]
-        adds = [[index[name], micros(amount)] for name, amount in plan.adds]
-        events.append(
-            [plan.key or False, plan.denial is not None, checks, charge, adds]
-        )
-        ordered.append(pools)
-    return _Payload(names, events, pool_sets, ordered)
+    for plan in batch.events:
+        shape = (id(plan.checks), id(plan.charge), id(plan.adds), plan.denial)
+        found = template_of.get(shape)
+        if found is None:
+            checks = _checks(plan, index)
+            charge: list[Any] | bool = False
+            pools: tuple[Pool, ...] = ()
+            if plan.charge is not None and plan.denial is None:
+                charge, pools = _charge(plan, index)
+                if plan.charge.pools is not None:
+                    key = tuple((pool.field, pool.granted) for pool in pools)
+                    if key not in set_of:
+                        pool_sets.append(
+                            [[index[p.field], micros(p.granted)] for p in pools]
+                        )
+                        set_of[key] = len(pool_sets)
+                    charge[7] = set_of[key]
+            adds = [[index[name], micros(amount)] for name, amount in plan.adds]
+            templates.append([plan.denial is not None, checks, charge, adds])
+            found = template_of[shape] = (len(templates), pools)
+        events.append([plan.key or False, found[0]])
+        ordered.append(found[1])
+    return _Payload(names, templates, events, pool_sets, ordered)
 
 
 def _checks(plan: EventPlan, index: dict[str, int]) -> list[list[Any]]:
@@ -165,7 +183,7 @@ def _checks(plan: EventPlan, index: dict[str, int]) -> list[list[Any]]:
 
 
 def _charge(
-    plan: EventPlan, index: dict[str, int], expected: list[str] | None
+    plan: EventPlan, index: dict[str, int]
 ) -> tuple[list[Any], tuple[Pool, ...]]:
     """The event's credits at both ends of its free allowance, and its pools in the
     order `rules.credits.draw_order` draws them at the event's time."""
@@ -207,9 +225,29 @@ def _charge(
         *at_low,
         *at_high,
         0,
-        expected or False,
         len(plan.checks),
     ], pools
+
+
+def _decisions(answer: list[list[Any]], payload: _Payload) -> list[Decision]:
+    """The script's answers as decisions; equal answers (most of a bulk batch) are
+    converted once and share one immutable decision."""
+    seen: dict[tuple[Any, ...], Decision] = {}
+    decisions: list[Decision] = []
+    for raw, pools in zip(answer, payload.ordered, strict=True):
+        drawn = raw[3] if raw[0] == "a" and raw[3] else ()
+        shape = (
+            raw[0],
+            raw[1] if len(raw) > 1 else None,
+            raw[2] if len(raw) > 2 else None,
+            id(pools),
+            tuple(tuple(d) for d in drawn),
+        )
+        decision = seen.get(shape)
+        if decision is None:
+            decision = seen[shape] = _decision(raw, pools)
+        decisions.append(decision)
+    return decisions
 
 
 def _decision(raw: list[Any], pools: tuple[Pool, ...]) -> Decision:
@@ -237,7 +275,7 @@ def _deltas(batch: Batch, decisions: list[Decision]) -> dict[str, Decimal]:
             spent_in = {pool.grant_id: pool.field for pool in plan.charge.pools}
             for draw in decision.draws:
                 deltas[spent_in[draw.grant_id]] += draw.amount
-    return dict(deltas)
+    return {name: delta for name, delta in deltas.items() if delta}
 
 
 class RedisCounterStore:
@@ -325,6 +363,9 @@ class RedisCounterStore:
         self._down_until = time.monotonic() + self.retry_after
 
     async def probe(self) -> str:
+        """Ask Redis now, even within the second after a failure (readiness probes
+        come seldom and should see Redis as soon as it is back)."""
+        self._down_until = None if self._down_until is None else 0.0
         with contextlib.suppress(CountersUnavailable):
             await self._guarded(self.redis.ping)
         return self.mode
@@ -348,12 +389,12 @@ class RedisCounterStore:
         expected: dict[int, list[str]] = {}
         org = batch.organization_id
         keys = [self.counters_key(org), self.claims_key(org)]
+        payload = _payload(batch)
         for _ in range(_PAUSES):
-            payload = _payload(batch, expected)
             args = [
                 "reserve" if counting else "check",
                 str(batch.version),
-                payload.encode(batch, self.claim_ms),
+                payload.encode(batch, expected, self.claim_ms),
             ]
 
             async def run(args: list[Any] = args) -> Any:
@@ -394,10 +435,7 @@ class RedisCounterStore:
             return Missing(frozenset(answer["f"]))
         if status == "busy":
             return Busy(frozenset(answer["k"]))
-        decisions = [
-            _decision(raw, pools)
-            for raw, pools in zip(answer["r"] or [], payload.ordered, strict=True)
-        ]
+        decisions = _decisions(answer["r"] or [], payload)
         watched = answer["w"] or []
         values = {
             name: _amount(value)

@@ -14,7 +14,9 @@
 --          plus `v` the SQL counters_version and `g` the generation)
 -- KEYS[2]: idempotency keys reserved and not yet committed (hash: key -> until, ms)
 -- ARGV[1]: 'reserve' (count) or 'check' (decide only); ARGV[2]: the version the
---          caller read from SQL; ARGV[3]: the batch as JSON (see `_payload`)
+--          caller read from SQL; ARGV[3]: the batch as JSON (`_Payload.encode`):
+--          fields, loads, keys, pool sets, templates, events {key, template},
+--          expected prices of paused events, watched fields, advance, claim ms
 -- Returns JSON: {s='ok', g=generation, r=decisions, w=watched} where a decision is
 -- {'a', credits, free units, {{pool, amount}...}}, {'d'} or {'x', check, used, credits};
 -- or {s='stale'}, {s='missing', f=fields}, {s='busy', k=keys}, {s='pause', i=event,
@@ -88,26 +90,60 @@ for i, field in ipairs(batch.w) do
   watched[i] = str(value[field])
 end
 
--- The credits of an event and its free units: {credits, free} or nil (pause).
-local function price(charge, used)
-  if not charge[2] or cmp(used, num(charge[2])) <= 0 then
-    return charge[4], charge[5]
+-- Templates: what events of one shape check and add, their amounts parsed once.
+-- template: {denied, checks, charge or false, adds}
+--   check:  {field, 'max' | 'min', bound, index in the plan}
+--   charge: {field, low, high, credits and free at or below low, at or above high,
+--            pool set or 0, index of the charge in the plan}
+--   add:    {field, amount}
+local pool_sets = {}
+for p, pools in ipairs(batch.P) do
+  pool_sets[p] = {}
+  for j, pool in ipairs(pools) do
+    pool_sets[p][j] = {pool[1], num(pool[2])}
   end
-  if cmp(used, num(charge[3])) >= 0 then
-    return charge[6], charge[7]
+end
+local templates = {}
+for t, raw in ipairs(batch.T) do
+  local checks, adds, charge = {}, {}, false
+  for c, check in ipairs(raw[2]) do
+    checks[c] = {check[1], check[2] == 'max', num(check[3]), check[4]}
   end
-  local expected = charge[9]
+  for a, addition in ipairs(raw[4]) do
+    adds[a] = {addition[1], num(addition[2])}
+  end
+  if raw[3] then
+    local c = raw[3]
+    charge = {
+      field = c[1], low = c[2] and num(c[2]), high = c[3] and num(c[3]),
+      low_credits = c[4], low_free = c[5], high_credits = c[6], high_free = c[7],
+      pools = c[8], index = c[9],
+    }
+  end
+  templates[t] = {raw[1], checks, charge, adds}
+end
+
+-- The credits of an event and its free units, or nil (pause) when its usage falls
+-- inside the free allowance and Python has not priced that usage yet.
+local function price(charge, used, expected)
+  if not charge.low or cmp(used, charge.low) <= 0 then
+    return charge.low_credits, charge.low_free
+  end
+  if cmp(used, charge.high) >= 0 then
+    return charge.high_credits, charge.high_free
+  end
   if expected and cmp(used, num(expected[1])) == 0 then
     return expected[2], expected[3]
   end
   return nil
 end
 
--- Draw `need` from the pools in order: {{pool, amount}...}, or nil and what they hold.
+-- Draw `need` from the pools in order: {{pool, field, amount}...}, or nil and what
+-- they hold. Balances are granted - spent, never below zero.
 local function draw(pools, need)
   local balances, total = {}, 0
   for j, pool in ipairs(pools) do
-    local balance = add(num(pool[2]), neg(value[pool[1]]))
+    local balance = add(pool[2], neg(value[pool[1]]))
     if cmp(balance, 0) < 0 then
       balance = 0
     end
@@ -134,42 +170,40 @@ end
 local taken, decisions, changed = {}, {}, {}
 local accepted_any = false
 for e, event in ipairs(batch.e) do
-  -- event: {key or false, denied (bool), checks, charge or false, adds}
-  local key, decision = event[1], nil
+  -- event: {key or false, template}
+  local key, template, decision = event[1], templates[event[2]], nil
   if key and taken[key] then
     decision = {'d'}
-  elseif event[2] then
+  elseif template[1] then
     decision = {'x', -1, '0', '0'}
   else
-    for _, check in ipairs(event[3]) do
-      -- check: {field, 'max' | 'min', bound, index in the plan}
-      local order = cmp(value[check[1]], num(check[3]))
-      if (check[2] == 'max' and order > 0) or (check[2] == 'min' and order < 0) then
+    for _, check in ipairs(template[2]) do
+      local order = cmp(value[check[1]], check[3])
+      if (check[2] and order > 0) or (not check[2] and order < 0) then
         decision = {'x', check[4], str(value[check[1]]), '0'}
         break
       end
     end
     local credits, free, draws = '0', '0', {}
-    local charge = event[4]
+    local charge = template[3]
     if not decision and charge then
-      -- charge: {field, low, high, credits and free at/below low, at/above high,
-      --          pools or 0, expected {used, credits, free} or false, index}
-      credits, free = price(charge, value[charge[1]])
+      local used = value[charge.field]
+      credits, free = price(charge, used, batch.x[tostring(e - 1)])
       if not credits then
-        return cjson.encode({s = 'pause', i = e - 1, u = str(value[charge[1]])})
+        return cjson.encode({s = 'pause', i = e - 1, u = str(used)})
       end
-      if charge[8] ~= 0 and cmp(num(credits), 0) > 0 then
-        local found, total = draw(batch.P[charge[8]], num(credits))
+      if charge.pools ~= 0 and cmp(num(credits), 0) > 0 then
+        local found, total = draw(pool_sets[charge.pools], num(credits))
         if found then
           draws = found
         else
-          decision = {'x', charge[10], str(total), credits}
+          decision = {'x', charge.index, str(total), credits}
         end
       end
     end
     if not decision then
-      for _, addition in ipairs(event[5]) do
-        value[addition[1]] = add(value[addition[1]], num(addition[2]))
+      for _, addition in ipairs(template[4]) do
+        value[addition[1]] = add(value[addition[1]], addition[2])
         changed[addition[1]] = true
       end
       local reported = {}

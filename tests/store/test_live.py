@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from store.live import Inbox, LocalHub, RedisHub, Tick, channel
+from store.db import SessionFactory, snapshot
+from store.live import Inbox, LocalHub, RedisHub, Tick, channel, snapshot_position
+from tests import factories
 
 
 def tick(meter: str, event_id: int, used: str, org: str = "org_a") -> Tick:
-    return Tick(org, meter, (event_id, event_id), {"used": used})
+    return Tick(org, meter, (event_id, 0, event_id), {"used": used})
 
 
 async def take_all(inbox: Inbox) -> list[tuple[str, object]]:
@@ -77,7 +81,7 @@ async def test_a_reader_waits_for_the_next_tick() -> None:
 
 
 def test_a_tick_survives_its_encoding() -> None:
-    sent = Tick("org_a", "ai_tokens", (12, 1_700_000_000_000_000), {"used": "1.5"})
+    sent = Tick("org_a", "ai_tokens", (12, -1, 1_700_000_000_000_000), {"used": "1"})
 
     assert Tick.decode(sent.encode()) == sent
     with pytest.raises(ValueError, match="not a live tick"):
@@ -156,3 +160,41 @@ async def _until(check: Callable[[], Awaitable[bool]], expected: bool) -> None:
             return
         await asyncio.sleep(0.05)
     pytest.fail(f"never became {expected!r}")
+
+
+async def _position(sessions: SessionFactory) -> tuple[int, int]:
+    async with snapshot(sessions) as reading, reading() as session:
+        return await snapshot_position(session)
+
+
+async def test_a_snapshot_taken_after_a_commit_stands_higher(
+    sessions: SessionFactory,
+) -> None:
+    before = await _position(sessions)
+    async with sessions() as writer:
+        writer.add(factories.organization("org_live"))
+        await writer.flush()
+        writer.add(factories.event("org_live", "api_calls", "1", factories.EPOCH))
+        await writer.flush()
+        while_writing = await _position(sessions)
+        await writer.commit()
+    after = await _position(sessions)
+
+    assert before <= while_writing < after
+
+
+async def test_a_publisher_does_not_keep_waiting_on_a_redis_that_is_down() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    redis = Redis.from_url(f"redis://127.0.0.1:{port}/0")
+    hub = RedisHub(redis)
+    try:
+        with pytest.raises((RedisConnectionError, TimeoutError)):
+            await hub.listening("org_a")
+        # Resting now: ticks are skipped without asking Redis again.
+        assert await hub.listening("org_a") is False
+        await hub.publish([])
+    finally:
+        await hub.close()
+        await redis.aclose()

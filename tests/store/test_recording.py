@@ -1,7 +1,10 @@
 """Recording and checking usage: each rule of the contract, with hand-computed values.
 
-Every test runs on SQLite and PostgreSQL (the `sessions` fixture); PostgreSQL skips
-with the reason when the server is unreachable, and fails under CI=true.
+Every test runs once per way of deciding (tests/store/conftest.py): from SQL alone on
+SQLite and PostgreSQL, with in-process counters on SQLite (the embedded default) and
+with Redis counters on PostgreSQL. PostgreSQL and Redis skip with the reason when the
+server is unreachable, and fail under CI=true. Where counters are kept, tests that
+race or fail writes also check that the counters equal the SQL totals.
 
 Unless a test says otherwise: organization `org_a` on plan `pro`, 5 seats, anchored on
 2026-01-01, so `NOW` (2026-03-10 12:00) is in the cycle [2026-03-01, 2026-04-01).
@@ -10,6 +13,7 @@ Unless a test says otherwise: organization `org_a` on plan `pro`, 5 seats, ancho
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rules.cycles import Cycle, cycle_for
 from rules.enums import (
     AiFeature,
     BillingModel,
@@ -30,12 +35,20 @@ from rules.enums import (
     UsageStatus,
 )
 from rules.pricing import TokenCounts
-from store import recording
+from store import recording, usage_writes
+from store.counters import (
+    CounterStore,
+    grant_field,
+    monthly_field,
+    usage_field,
+    user_field,
+)
 from store.db import SessionFactory, StatementCounter, create_engine, session_factory
 from store.models import (
     CreditCycleSpend,
     CreditDraw,
     CreditGrant,
+    Meter,
     ModelPrice,
     PersonalAllocation,
     UsageEvent,
@@ -50,7 +63,9 @@ from store.recording import (
     record_usage,
 )
 from store.rollups import sum_rollups
+from store.usage_loads import FieldSource, load_fields
 from tests import factories as f
+from tests.store.conftest import close_counters
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 MARCH = datetime(2026, 3, 1, tzinfo=UTC)
@@ -113,10 +128,87 @@ def ev(
     )
 
 
+class Deciding:
+    counters: CounterStore | None = None
+    """The counter store of the running test's way of deciding."""
+
+
+@pytest.fixture
+def database_url(way_url: str) -> str:
+    return way_url
+
+
+@pytest.fixture(autouse=True)
+async def _deciding_with(counters: CounterStore | None) -> AsyncIterator[None]:
+    Deciding.counters = counters
+    yield
+    Deciding.counters = None
+    await close_counters(counters)
+
+
 async def record(
     sessions: SessionFactory, *events: UsageEventSpec
 ) -> list[EventOutcome]:
-    return await record_usage(sessions, list(events), NOW)
+    return await record_at(sessions, events, NOW)
+
+
+async def record_at(
+    sessions: SessionFactory, events: Sequence[UsageEventSpec], at: datetime
+) -> list[EventOutcome]:
+    return await record_usage(sessions, list(events), at, Deciding.counters)
+
+
+async def check(
+    sessions: SessionFactory,
+    org: str,
+    meter: str,
+    quantity: Decimal,
+    user: str | None,
+    at: datetime,
+) -> UsageCheck:
+    return await check_usage(
+        sessions, org, meter, quantity, user, at, Deciding.counters
+    )
+
+
+async def counters_equal_sql(
+    sessions: SessionFactory,
+    *meters: str,
+    cycle: datetime | None = MARCH,
+    pools: Sequence[str | None] = (),
+    dropped: bool = False,
+) -> None:
+    """The counters of `org_a` hold exactly what SQL holds for these meters (in the
+    cycle, or ever with `cycle` None) and credit pools (a grant id, None for the
+    cycle's MONTHLY pool); nothing to compare without counters.
+
+    `dropped`: the store may have forgotten them instead (they are loaded from SQL
+    again when next needed).
+    """
+    store = Deciding.counters
+    if store is None:
+        return
+    sources = {
+        usage_field(meter, cycle): FieldSource(
+            meter=meter, cycle=None if cycle is None else _cycle(cycle)
+        )
+        for meter in meters
+    }
+    for pool in pools:
+        if pool is None:
+            sources[monthly_field(MARCH)] = FieldSource(monthly=_cycle(MARCH))
+        else:
+            sources[grant_field(pool)] = FieldSource(grant=pool)
+    async with sessions() as session:
+        truth = (await load_fields(session, {"org_a": sources}))["org_a"]
+    held = await store.values("org_a", list(sources))
+    if dropped and set(held.values()) == {None}:
+        return
+    assert held == truth
+
+
+def _cycle(start: datetime) -> Cycle:
+    return cycle_for(f.EPOCH, start)
 
 
 def statuses(outcomes: list[EventOutcome]) -> list[tuple[UsageStatus, Code | None]]:
@@ -141,6 +233,47 @@ async def stored(sessions: SessionFactory) -> list[UsageEvent]:
 async def count(sessions: SessionFactory, model: type[Any]) -> int:
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def written(sessions: SessionFactory) -> dict[str, Any]:
+    """Everything a decision may write: events, rollups, the credit ledger and pools,
+    and the counters of every meter, pool and member of `org_a`."""
+    async with sessions() as session:
+        rollups = (
+            await session.execute(
+                select(
+                    UsageRollup.meter_key,
+                    UsageRollup.dimension,
+                    UsageRollup.dimension_key,
+                    UsageRollup.quantity,
+                    UsageRollup.credits,
+                    UsageRollup.events,
+                ).order_by(
+                    UsageRollup.meter_key,
+                    UsageRollup.dimension,
+                    UsageRollup.dimension_key,
+                    UsageRollup.hour,
+                )
+            )
+        ).all()
+        spends = (await session.execute(select(CreditCycleSpend.spent))).all()
+        grants = (
+            await session.execute(select(CreditGrant.id, CreditGrant.spent))
+        ).all()
+        meters = list(await session.scalars(select(Meter.key)))
+    fields = [monthly_field(MARCH)] + [grant_field(grant) for grant, _ in grants]
+    for meter in meters:
+        fields += [usage_field(meter, MARCH), usage_field(meter, None)]
+        fields += [user_field(meter, MARCH, user) for user in ("ann", "bob")]
+    store = Deciding.counters
+    return {
+        "events": await count(sessions, UsageEvent),
+        "draws": await count(sessions, CreditDraw),
+        "rollups": [tuple(row) for row in rollups],
+        "cycle spend": sorted(row.spent for row in spends),
+        "grants": sorted(tuple(row) for row in grants),
+        "counters": None if store is None else await store.values("org_a", fields),
+    }
 
 
 # limits -------------------------------------------------------------------------------
@@ -221,7 +354,7 @@ async def test_a_late_event_is_decided_against_its_own_cycle(
     sessions: SessionFactory,
 ) -> None:
     await given(sessions, limit("emails_sent", "10"))
-    await record_usage(
+    await record_at(
         sessions,
         [ev("emails_sent", "10", occurred_at=datetime(2026, 2, 20, tzinfo=UTC))],
         datetime(2026, 2, 20, tzinfo=UTC),
@@ -298,18 +431,26 @@ async def test_a_failed_write_leaves_the_keys_free_for_the_retry(
 ) -> None:
     await given(sessions)
 
-    async def broken(*_: object) -> None:
+    write = usage_writes.write_accepted
+
+    async def broken(*args: Any) -> None:
+        await write(*args)  # everything is written, then the transaction fails
         raise RuntimeError("database went away")
 
+    await record(sessions, ev("api_calls", "2"))
     with monkeypatch.context() as patch:
-        patch.setattr(recording, "add_to_rollups", broken)
+        patch.setattr(recording, "write_accepted", broken)
         with pytest.raises(RuntimeError, match="went away"):
             await record(sessions, ev("api_calls", "1", "k1"))
-    assert await count(sessions, UsageEvent) == 0
+    assert await count(sessions, UsageEvent) == 1
+    # The reservation was released: counters still hold only what SQL holds.
+    await counters_equal_sql(sessions, "api_calls", dropped=True)
 
     retry = await record(sessions, ev("api_calls", "1", "k1"))
 
     assert statuses(retry) == [(ACCEPTED, None)]
+    assert await used(sessions, "api_calls") == Decimal(3)
+    await counters_equal_sql(sessions, "api_calls")
 
 
 # invalid ------------------------------------------------------------------------------
@@ -352,6 +493,34 @@ INVALID_EVENTS = {
         ev("ai_tokens", "1", cost_usd=Decimal("-0.5")),
         "The cost must not be negative.",
     ),
+    "negative infinity": (
+        ev("contacts", "-Infinity"),
+        "The quantity must be a finite number.",
+    ),
+    "too large to store": (
+        ev("contacts", "1" + "0" * 40),
+        "The quantity is too large to store.",
+    ),
+    "occurredAt without a time zone": (
+        ev("api_calls", "1", occurred_at=datetime(2026, 3, 10, 11, 0)),
+        "occurredAt must carry a time zone.",
+    ),
+    "over-long idempotency key": (
+        ev("api_calls", "1", "k" * 201),
+        "The idempotency key is longer than 200 characters.",
+    ),
+    "negative token count": (
+        ev("ai_tokens", "1", model="gpt-x", tokens=TokenCounts(input=-1)),
+        "Token counts must be whole numbers from 0.",
+    ),
+    "a release carrying AI usage": (
+        ev("contacts", "-1", cost_usd=Decimal(1)),
+        "A release (negative quantity) cannot carry AI usage.",
+    ),
+    "a release below zero": (
+        ev("contacts", "-3.5"),
+        "Releasing 3.5 would take contacts below zero (2 used).",
+    ),
 }
 
 
@@ -360,8 +529,13 @@ async def test_an_invalid_event_writes_nothing(
     sessions: SessionFactory, case: str
 ) -> None:
     await given(
-        sessions, rows=(Workspace(organization_id="org_a", id="ws-1", name="One"),)
+        sessions,
+        limit("api_calls", "100", credits_per_unit=Decimal(1)),
+        plan={"monthly_credits": Decimal(100)},
+        rows=(Workspace(organization_id="org_a", id="ws-1", name="One"),),
     )
+    await record(sessions, ev("api_calls", "1"), ev("contacts", "2"))
+    before = await written(sessions)
     spec, message = INVALID_EVENTS[case]
 
     outcomes = await record(sessions, spec)
@@ -369,8 +543,7 @@ async def test_an_invalid_event_writes_nothing(
     assert [(o.status, o.code, o.message) for o in outcomes] == [
         (INVALID, Code.INVALID, message)
     ]
-    assert await count(sessions, UsageEvent) == 0
-    assert await count(sessions, UsageRollup) == 0
+    assert await written(sessions) == before
 
 
 async def test_values_at_the_edge_of_validity_are_accepted(
@@ -436,7 +609,7 @@ async def test_a_cumulative_meter_counts_usage_of_earlier_cycles(
     sessions: SessionFactory,
 ) -> None:
     await given(sessions, limit("storage_bytes", "1000"))
-    await record_usage(
+    await record_at(
         sessions, [ev("storage_bytes", "600")], datetime(2026, 1, 15, tzinfo=UTC)
     )
 
@@ -671,6 +844,106 @@ def _grant(
     )
 
 
+# denials ------------------------------------------------------------------------------
+
+
+def _denial(
+    code: Code | None,
+    seed: UsageEventSpec,
+    event: UsageEventSpec,
+    *limits: tuple[str, str | None, dict[str, Any]],
+    **setup: Any,
+) -> dict[str, Any]:
+    return {"code": code, "seed": seed, "event": event, "limits": limits, **setup}
+
+
+def _denials() -> dict[str, dict[str, Any]]:
+    """Built per test: rows added to one test's session cannot be added to another's."""
+    return {
+        "LIMIT_REACHED": _denial(
+            Code.LIMIT_REACHED,
+            ev("emails_sent", "1"),
+            ev("emails_sent", "1"),
+            limit("emails_sent", "1"),
+        ),
+        "SOFT_LIMIT_REACHED": _denial(
+            Code.SOFT_LIMIT_REACHED,
+            ev("enrichments", "11"),
+            ev("enrichments", "0.000001"),
+            limit("enrichments", "10", enforcement=Enforcement.SOFT),
+        ),
+        "CREDITS_EXHAUSTED": _denial(
+            Code.CREDITS_EXHAUSTED,
+            ev("api_calls", "6"),
+            ev("api_calls", "2"),
+            limit("api_calls", None, credits_per_unit=Decimal(1)),
+            plan={"monthly_credits": Decimal(5)},
+            rows=(_grant("g1", CreditPoolKind.BONUS, "2", None),),
+        ),
+        "SPEND_CAP_REACHED": _denial(
+            Code.SPEND_CAP_REACHED,
+            ev("ai_tokens", "1", cost_usd=Decimal(1)),
+            ev("ai_tokens", "1", cost_usd=Decimal("0.000001")),
+            limit("ai_spend_usd", "1"),
+            org={"billing_model": BillingModel.USD},
+        ),
+        "AI_ACCESS_PAUSED": _denial(
+            Code.AI_ACCESS_PAUSED,
+            ev("emails_sent", "1"),
+            ev("ai_text", "1"),
+            subscription={
+                "status": SubscriptionStatus.PAST_DUE,
+                "payment_retries_exhausted": True,
+            },
+        ),
+        "NOT_ALLOWED_ON_PLAN": _denial(
+            Code.NOT_ALLOWED_ON_PLAN,
+            ev("emails_sent", "1"),
+            ev("voice", "1"),
+            limit("voice", None, free_units=Decimal(0)),
+        ),
+        "PERSONAL_ALLOCATION_EXCEEDED": _denial(
+            Code.PERSONAL_ALLOCATION_EXCEEDED,
+            ev("enrichments", "1", user_id="ann"),
+            ev("enrichments", "1", user_id="ann"),
+            limit("enrichments", "100"),
+            rows=(
+                PersonalAllocation(
+                    organization_id="org_a",
+                    user_id="ann",
+                    meter_key="enrichments",
+                    limit=Decimal(1),
+                ),
+            ),
+        ),
+        "DUPLICATE": _denial(
+            None, ev("api_calls", "1", "dup-1"), ev("api_calls", "5", "dup-1")
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_denials()))
+async def test_a_denied_event_writes_nothing(
+    sessions: SessionFactory, case: str
+) -> None:
+    setup = _denials()[case]
+    code, seed, event = setup.pop("code"), setup.pop("seed"), setup.pop("event")
+    await given(sessions, *setup.pop("limits"), **setup)
+    assert statuses(await record(sessions, seed)) == [(ACCEPTED, None)]
+    before = await written(sessions)
+
+    [outcome] = await record(sessions, event)
+
+    status = DUPLICATE if code is None else DENIED
+    assert (outcome.status, outcome.code) == (status, code)
+    assert await written(sessions) == before
+    if code is not None and event.cost_usd is None:  # a check carries no cost
+        answer = await check(
+            sessions, "org_a", event.meter, event.quantity, event.user_id, NOW
+        )
+        assert (answer.allowed, answer.code) == (False, code)
+
+
 # AI -----------------------------------------------------------------------------------
 
 
@@ -847,16 +1120,14 @@ async def test_a_user_past_the_personal_allocation_is_denied_while_the_pool_has_
         (ACCEPTED, None),
         (ACCEPTED, None),
     ]
-    assert await check_usage(
-        sessions, "org_a", "enrichments", Decimal(1), "ann", NOW
-    ) == (
+    assert await check(sessions, "org_a", "enrichments", Decimal(1), "ann", NOW) == (
         UsageCheck(
             False, Code.PERSONAL_ALLOCATION_EXCEEDED, Decimal(5), Decimal(5), Decimal(0)
         )
     )
-    assert await check_usage(
-        sessions, "org_a", "enrichments", Decimal(1), "bob", NOW
-    ) == (UsageCheck(True, Code.ALLOWED, Decimal(7), Decimal(100), Decimal(93)))
+    assert await check(sessions, "org_a", "enrichments", Decimal(1), "bob", NOW) == (
+        UsageCheck(True, Code.ALLOWED, Decimal(7), Decimal(100), Decimal(93))
+    )
 
 
 async def test_the_personal_allocation_comes_before_the_organization_limit(
@@ -971,7 +1242,7 @@ async def test_without_a_subscription_everything_is_accepted_free(
         (None, Decimal(0)),
         (None, Decimal(0)),
     ]
-    assert await check_usage(sessions, "org_a", "api_calls", Decimal(1), None, NOW) == (
+    assert await check(sessions, "org_a", "api_calls", Decimal(1), None, NOW) == (
         UsageCheck(True, Code.ALLOWED, Decimal(50), None, None)
     )
 
@@ -992,7 +1263,7 @@ async def test_without_a_subscription_a_personal_allocation_still_applies(
             ),
         )
     # Counted per UTC calendar month: February's usage does not count in March.
-    await record_usage(
+    await record_at(
         sessions,
         [ev("enrichments", "3", user_id="ann")],
         datetime(2026, 2, 27, tzinfo=UTC),
@@ -1017,9 +1288,9 @@ async def test_check_usage_answers_without_writing(sessions: SessionFactory) -> 
     await given(sessions, limit("emails_sent", "10"))
     await record(sessions, ev("emails_sent", "8"))
 
-    allowed = await check_usage(sessions, "org_a", "emails_sent", Decimal(2), None, NOW)
-    denied = await check_usage(sessions, "org_a", "emails_sent", Decimal(3), None, NOW)
-    unknown = await check_usage(sessions, "org_a", "nope", Decimal(1), None, NOW)
+    allowed = await check(sessions, "org_a", "emails_sent", Decimal(2), None, NOW)
+    denied = await check(sessions, "org_a", "emails_sent", Decimal(3), None, NOW)
+    unknown = await check(sessions, "org_a", "nope", Decimal(1), None, NOW)
 
     assert allowed == UsageCheck(
         True, Code.ALLOWED, Decimal(8), Decimal(10), Decimal(2)
@@ -1059,10 +1330,11 @@ async def test_statements_per_call_do_not_grow_with_the_events(
             for n in range(size)
         ]
 
+    await record_at(sessions, batch(1), NOW)  # counters, where kept, are warm now
     counts = []
     for size in (1, 1000):
         with StatementCounter(engine) as counter:
-            outcomes = await record_usage(sessions, batch(size), NOW)
+            outcomes = await record_at(sessions, batch(size), NOW)
         assert {o.status for o in outcomes} == {ACCEPTED}
         counts.append(counter.count)
     assert counts[0] == counts[1]
@@ -1088,6 +1360,7 @@ async def test_racing_writers_never_pass_a_hard_limit(database_url: str) -> None
         }
         assert await used(sessions, "enrichments") == Decimal(50)
         assert await count(sessions, UsageEvent) == 50
+        await counters_equal_sql(sessions, "enrichments")
     finally:
         await engine.dispose()
 
@@ -1110,5 +1383,104 @@ async def test_racing_retries_of_one_event_record_it_once(database_url: str) -> 
 
         assert sorted(r.status for [r] in results) == [ACCEPTED] + [DUPLICATE] * 29
         assert await used(sessions, "api_calls") == Decimal(1)
+        await counters_equal_sql(sessions, "api_calls")
+    finally:
+        await engine.dispose()
+
+
+async def test_racing_writers_never_pass_110_percent_of_a_soft_limit(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, **_pool(database_url))
+    sessions = session_factory(engine)
+    try:
+        await given(sessions, limit("enrichments", "100", enforcement=Enforcement.SOFT))
+
+        results = await asyncio.gather(
+            *(record(sessions, ev("enrichments", "1")) for _ in range(200))
+        )
+
+        assert sorted(statuses([r for [r] in results])) == sorted(
+            [(ACCEPTED, None)] * 110 + [(DENIED, Code.SOFT_LIMIT_REACHED)] * 90
+        )
+        assert await used(sessions, "enrichments") == Decimal(110)
+        assert await count(sessions, UsageEvent) == 110
+        await counters_equal_sql(sessions, "enrichments")
+    finally:
+        await engine.dispose()
+
+
+async def test_500_events_sent_twice_with_the_same_keys_count_once(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, **_pool(database_url))
+    sessions = session_factory(engine)
+    try:
+        await given(
+            sessions,
+            limit("api_calls", "1000", credits_per_unit=Decimal("0.5")),
+            plan={"monthly_credits": Decimal(1000)},
+        )
+        events = [ev("api_calls", "1", f"twice-{n}") for n in range(500)]
+        calls = [events[first : first + 50] for first in range(0, 500, 50)]
+
+        # Both copies of every call race each other.
+        results = await asyncio.gather(
+            *(record(sessions, *call) for call in calls + calls[::-1])
+        )
+
+        outcomes = [outcome for result in results for outcome in result]
+        assert sum(o.status is ACCEPTED for o in outcomes) == 500
+        assert sum(o.status is DUPLICATE for o in outcomes) == 500
+        assert await used(sessions, "api_calls") == Decimal(500)
+        assert await count(sessions, UsageEvent) == 500
+        async with sessions() as session:
+            spent = await session.scalar(select(func.sum(CreditCycleSpend.spent)))
+        assert spent == Decimal(250)
+        await counters_equal_sql(sessions, "api_calls", pools=[None])
+    finally:
+        await engine.dispose()
+
+
+async def test_racing_spends_draw_the_pools_in_order(database_url: str) -> None:
+    engine = create_engine(database_url, **_pool(database_url))
+    sessions = session_factory(engine)
+    try:
+        late = datetime(2026, 4, 30, tzinfo=UTC)
+        soon = datetime(2026, 3, 20, tzinfo=UTC)
+        grants = (
+            _grant("late", CreditPoolKind.BONUS, "5", late),
+            _grant("soon", CreditPoolKind.BONUS, "5", soon),
+            _grant("bought", CreditPoolKind.PURCHASED, "50", None),
+        )
+        await given(
+            sessions,
+            limit("api_calls", None, credits_per_unit=Decimal(1)),
+            plan={"monthly_credits": Decimal(10)},
+            rows=grants,
+        )
+
+        # 25 credits: MONTHLY's 10, then the bonus expiring first, then the other
+        # bonus, then 5 of the purchased 50. Some events cross from one pool to next.
+        spends = ["1.5", "0.5"] * 10 + ["1"] * 5
+        results = await asyncio.gather(
+            *(record(sessions, ev("api_calls", spend)) for spend in spends)
+        )
+
+        assert {r.status for [r] in results} == {ACCEPTED}
+        async with sessions() as session:
+            spent = dict(
+                (await session.execute(select(CreditGrant.id, CreditGrant.spent))).all()
+            )
+            monthly = await session.scalar(
+                select(CreditCycleSpend.spent).where(CreditCycleSpend.grant_id == "")
+            )
+        assert (monthly, spent) == (
+            Decimal(10),
+            {"soon": Decimal(5), "late": Decimal(5), "bought": Decimal(5)},
+        )
+        await counters_equal_sql(
+            sessions, "api_calls", pools=[None, "soon", "late", "bought"]
+        )
     finally:
         await engine.dispose()
