@@ -138,15 +138,16 @@ class HasAllowancePanel(BasePermission):
 
 
 class ReadsDollarsOfByom(BasePermission):
-    """Amounts that are dollars (a USD-billed organization's) need the permission."""
+    """Amounts that are dollars (a USD-billed organization's credits and chart, a meter
+    counting dollars) need the permission."""
 
     message = "billing:read:dollars is required"
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        in_dollars = getattr(source, "unit", None) is CreditUnit.USD or (
-            hasattr(source, "scope")
-            and source.scope.organization.billing_model is BillingModel.USD
-        )
+        if hasattr(source, "unit"):  # credits, a meter, a tick: they say their unit
+            in_dollars = source.unit is CreditUnit.USD
+        else:  # the organization itself (its chart)
+            in_dollars = source.scope.organization.billing_model is BillingModel.USD
         return not in_dollars or source.access.can(Permission.BILLING_READ_DOLLARS)
 
 

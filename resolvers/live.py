@@ -30,6 +30,7 @@ from resolvers.websocket import authenticate, current_time
 from rules.credits import PoolState
 from rules.enums import CreditPoolKind, CreditPrompt, CreditUnit, UsageStatus
 from schema.errors import Forbidden
+from store.catalog import counts_dollars
 from store.db import snapshot
 from store.live import Tick, Version, snapshot_position
 from store.recording import EventOutcome, UsageEventSpec
@@ -37,9 +38,6 @@ from store.recording import EventOutcome, UsageEventSpec
 log = logging.getLogger("usage_gateway.live")
 
 ACCESS_RECHECK_SECONDS = 60.0
-
-DOLLAR_UNIT = "USD"
-"""A meter counting in this unit (`ai_spend_usd`) holds dollar amounts."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +116,7 @@ async def _ticks(info: Info, organization_id: str, meters: list[str]) -> list[Ti
                 "at": context.now.isoformat(),
                 "used": str(state.used),
                 "limit": _text(state.limit),
-                "dollars": state.meter.unit_label == DOLLAR_UNIT,
+                "dollars": counts_dollars(state.meter.unit_label),
                 "credits": credits,
             },
         )

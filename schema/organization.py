@@ -66,6 +66,7 @@ from schema.types.usage import (
     UsageSeries,
 )
 from schema.types.viewer import ViewerCan
+from store.catalog import counts_dollars
 
 
 @strawberry.type(description="An organization's usage and billing state, as of `at`.")
@@ -383,6 +384,8 @@ def meter_type(scope: OrgScope, state: usage.MeterState) -> Meter:
         resets_at=state.resets_at,
         blocked=meter_rules.blocked(used, limit, state.enforcement),
         scope=trends.MeterTrendScope(scope, state.meter.key, state.cumulative),
+        unit=CreditUnit.USD if counts_dollars(state.meter.unit_label) else None,
+        access=scope.access,
     )
 
 

@@ -69,3 +69,11 @@ BUILTIN_METERS: tuple[MeterSpec, ...] = (
 
 AI_METERS = frozenset({"ai_text", "ai_tokens"})
 """Meters whose every event is an AI event, whatever fields it carries."""
+
+DOLLAR_UNIT_LABEL = "USD"
+
+
+def counts_dollars(unit_label: str) -> bool:
+    """A meter counting in dollars (`ai_spend_usd`): its amounts need
+    billing:read:dollars."""
+    return unit_label == DOLLAR_UNIT_LABEL

@@ -328,3 +328,25 @@ async def test_partners_list_only_their_organizations(world: World) -> None:
     assert both["data"] == {"organizations": [{"id": "org_a"}, None]}
     assert [error["extensions"]["code"] for error in both["errors"]] == ["NOT_FOUND"]
     assert [error["path"] for error in both["errors"]] == [["organizations", 1]]
+
+
+@pytest.mark.parametrize(
+    ("viewer", "shown"),
+    [("member", False), ("manager", False), ("admin", True), ("operator", True)],
+)
+async def test_a_meter_counting_dollars_shows_amounts_only_with_the_permission(
+    world: World, viewer: str, shown: bool
+) -> None:
+    query = (
+        '{ organization(id: "org_a") { meters(keys: ["ai_spend_usd", "api_calls"]) '
+        "{ key used limit remaining percent level } } }"
+    )
+    async with gateway(world.url) as api:
+        body = await api.execute(query, token=world.tokens[viewer])
+
+    assert "errors" not in body
+    dollars, calls = body["data"]["organization"]["meters"]
+    amounts = (dollars["used"], dollars["limit"], dollars["remaining"])
+    assert amounts == (("0", "50", "50") if shown else (None, None, None))
+    assert (dollars["percent"], dollars["level"]) == (0.0, "NORMAL")
+    assert calls["used"] == "0"

@@ -7,8 +7,11 @@ from decimal import Decimal
 
 import strawberry
 
+from auth.graphql import ReadsDollarsOfByom, redacted
 from resolvers import trends
+from resolvers.access import Access
 from resolvers.context import Info
+from rules.enums import CreditUnit
 from schema.enums import Enforcement, MeterCategory, Resets, UsageLevel
 from schema.types.usage import TrendPoint
 
@@ -19,11 +22,15 @@ class Meter:
     label: str = strawberry.field(description="Display label.")
     category: MeterCategory = strawberry.field(description="The meter's family.")
     unit_label: str = strawberry.field(description="What one unit is.")
-    used: Decimal = strawberry.field(
-        description="Usage in the cycle (resetting) or up to `at` (cumulative)."
+    used: Decimal | None = strawberry.field(
+        description="Usage in the cycle (resetting) or up to `at` (cumulative); null "
+        "for a meter counting dollars without billing:read:dollars.",
+        extensions=redacted(ReadsDollarsOfByom()),
     )
     limit: Decimal | None = strawberry.field(
-        description="The plan's limit (× seats when per seat); null = unlimited."
+        description="The plan's limit (× seats when per seat); null = unlimited, or "
+        "a dollar limit without billing:read:dollars.",
+        extensions=redacted(ReadsDollarsOfByom()),
     )
     unlimited: bool = strawberry.field(description="True when there is no limit.")
     enforcement: Enforcement = strawberry.field(
@@ -38,7 +45,9 @@ class Meter:
     )
     level: UsageLevel = strawberry.field(description="Warning level of `percent`.")
     remaining: Decimal | None = strawberry.field(
-        description="limit − used, never below 0; null when unlimited."
+        description="limit − used, never below 0; null when unlimited (or dollars "
+        "without billing:read:dollars).",
+        extensions=redacted(ReadsDollarsOfByom()),
     )
     resets_at: datetime | None = strawberry.field(
         description="When the counter resets (cycle end); null for cumulative meters."
@@ -47,6 +56,9 @@ class Meter:
         description="True when the next unit would be denied."
     )
     scope: strawberry.Private[trends.MeterTrendScope]
+    unit: strawberry.Private[CreditUnit | None]
+    """USD for a meter counting dollars: its amounts are redacted like dollars."""
+    access: strawberry.Private[Access]
 
     @strawberry.field(description="One point per billing cycle, oldest first.")
     async def trend(self, info: Info, months: int = 6) -> list[TrendPoint]:
