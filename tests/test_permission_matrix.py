@@ -99,6 +99,49 @@ MUTATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         'syncDailyAllowance(organizationId: "org_a") { snapshot { status } }',
         ("FORBIDDEN",) * 4 + (V,) + ("FORBIDDEN",) * 2,
     ),
+    "upsertPlan": (
+        'upsertPlan(input: {key: "basic", name: "Basic", tier: STARTER}) '
+        "{ plan { key } }",
+        ("FORBIDDEN",) * 4 + (V,) + ("FORBIDDEN",) * 2,
+    ),
+    "setSubscription": (
+        'setSubscription(input: {organizationId: "org_a", planKey: "pro", seats: 20}) '
+        "{ subscription { seats } }",
+        ("FORBIDDEN",) * 4 + (V,) + ("FORBIDDEN",) * 2,
+    ),
+    "upsertMember": (
+        'upsertMember(input: {organizationId: "org_a", userId: "new", '
+        'email: "new@example.com", name: "New"}) { member { userId } }',
+        ("FORBIDDEN",) * 4 + (V,) + ("FORBIDDEN",) * 2,
+    ),
+    "upsertWorkspace": (
+        'upsertWorkspace(input: {organizationId: "org_a", id: "w1", name: "W"}) '
+        "{ workspace { id } }",
+        ("FORBIDDEN",) * 4 + (V,) + ("FORBIDDEN",) * 2,
+    ),
+    "grantCredits": (
+        'grantCredits(input: {organizationId: "org_a", kind: BONUS, amount: "5"}) '
+        "{ grant { amount } }",
+        ("FORBIDDEN",) * 4 + (V,) + ("FORBIDDEN",) * 2,
+    ),
+    "setModelPrice": (
+        'setModelPrice(input: {model: "m", tier: FAST, inputPerMillionUsd: "1", '
+        'outputPerMillionUsd: "2"}) { userErrors { code } }',
+        ("FORBIDDEN",) * 4 + (V,) + ("FORBIDDEN",) * 2,
+    ),
+    "setReconciliation": (
+        'setReconciliation(input: {organizationId: "org_a", status: PENDING}) '
+        "{ userErrors { code } }",
+        ("FORBIDDEN",) * 4 + (V,) + ("FORBIDDEN",) * 2,
+    ),
+    "revokeApiKey": (
+        'revokeApiKey(id: "key_none") { userErrors { code } }',
+        ("FORBIDDEN",) * 4 + (V,) + ("FORBIDDEN",) * 2,
+    ),
+    "deallocateSeat": (
+        'deallocateSeat(organizationId: "org_a", userId: "member") { seats { total } }',
+        ("FORBIDDEN", "FORBIDDEN", V, V, V, V, "FORBIDDEN"),
+    ),
     "recordUsage": (
         'recordUsage(events: [{idempotencyKey: "k1", organizationId: "org_a", '
         'meter: "api_calls", quantity: "1"}]) { accepted }',
