@@ -10,7 +10,7 @@ messages and the rows to store. The decision order is in `store.recording`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -253,6 +253,7 @@ class Books:
     _bodies: dict[tuple[Any, ...], tuple[EventPlan, str | None]] = field(
         default_factory=dict
     )
+    _live: dict[tuple[str, datetime], tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     async def load(
@@ -365,17 +366,25 @@ class Books:
         if body is None:
             body = self._bodies[shape] = self._body(spec, event)
         planned, message = body
-        return replace(planned, key=key), message
+        return EventPlan(
+            key, planned.checks, planned.charge, planned.adds, planned.denial
+        ), message
 
     def _live_grants(self, org: Org, at: datetime) -> tuple[str, ...]:
         """The grants that may be drawn from at `at`: all the pools' draw order and
         balances depend on, so events of one shape share one `Charge` whatever their
         time (its `at` is the first one's)."""
-        return tuple(
-            grant.id
-            for grant in self.grants.get(org.id, ())
-            if grant.expires_at is None or grant.expires_at > at
-        )
+        grants = self.grants.get(org.id)
+        if not grants:
+            return ()
+        found = self._live.get((org.id, at))
+        if found is None:
+            found = self._live[(org.id, at)] = tuple(
+                grant.id
+                for grant in grants
+                if grant.expires_at is None or grant.expires_at > at
+            )
+        return found
 
     def _body(
         self, spec: UsageEventSpec, event: StoredEvent
@@ -667,6 +676,7 @@ class Books:
             decisions.update(zip(positions, decided[org_id], strict=True))
         outcomes: list[EventOutcome] = []
         accepted: list[StoredEvent] = []
+        messages: dict[tuple[str, Decimal, Decimal], str] = {}
         for index, spec in enumerate(specs):
             known = plan.outcomes[index]
             if known is not None:
@@ -682,10 +692,11 @@ class Books:
                 event.free_units_used = decision.free_units_used
                 event.draws = decision.draws
                 accepted.append(event)
+                said = (event.meter_key, event.quantity, event.credits)
+                if said not in messages:
+                    messages[said] = _recorded(event)
                 outcomes.append(
-                    EventOutcome(
-                        index, key, UsageStatus.ACCEPTED, None, _recorded(event)
-                    )
+                    EventOutcome(index, key, UsageStatus.ACCEPTED, None, messages[said])
                 )
             elif isinstance(decision, Duplicate):
                 outcomes.append(

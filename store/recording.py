@@ -304,7 +304,6 @@ async def check_usage(
         user_id=user_id,
     )
     async with sessions() as session, session.begin():
-        await _plan_per_call(session, (await session.connection()).dialect.name)
         books = await Books.load(session, [spec], now, lock=None)
         plan = books.plan([spec], set(), claiming=False)
         limit = books.standing(spec, now, plan)
@@ -345,7 +344,8 @@ async def _check(
     org = batch.organization_id
     scratch = MemoryCounterStore("sql-fallback")
     await scratch.rebuild(org, batch.version)
-    loaded = await load_fields(session, {org: dict(sources.get(org, {}))})
+    wanted = {f: src for f, src in sources.get(org, {}).items() if f not in batch.loads}
+    loaded = await load_fields(session, {org: wanted})
     outcome = await scratch.check(
         replace(batch, loads={**batch.loads, **loaded.get(org, {})})
     )
@@ -358,23 +358,11 @@ async def _begin_deciding(session: AsyncSession, dialect: str) -> None:
 
     SQLite: take the database's write lock now (BEGIN IMMEDIATE), so that what is read
     next cannot change before the writes. PostgreSQL: the organization rows are locked
-    by the first query that reads them (`load_orgs`).
+    by the first query that reads them (`load_orgs`). (Its connections plan every
+    statement for its parameters: `store.db.create_engine`.)
     """
     if dialect == "sqlite":
         await session.execute(text("BEGIN IMMEDIATE"))
-    await _plan_per_call(session, dialect)
-
-
-async def _plan_per_call(session: AsyncSession, dialect: str) -> None:
-    """PostgreSQL: plan this transaction's statements for their actual parameters.
-
-    A connection otherwise reuses the plan it cached for a statement after five runs;
-    cached while a table was nearly empty (a fresh install under load) that plan is a
-    sequential scan, kept until statistics catch up: seconds per call instead of
-    milliseconds. Planning these few statements each time costs well under one.
-    """
-    if dialect == "postgresql":
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def _code(outcome: EventOutcome) -> UsageDecisionCode:

@@ -170,13 +170,33 @@ def dimension_keys(event: RollupEvent) -> Iterator[tuple[str, str]]:
 def _aggregate(
     events: Sequence[RollupEvent],
 ) -> dict[tuple[str, str, str, str, datetime], Totals]:
-    rows: dict[tuple[str, str, str, str, datetime], Totals] = defaultdict(Totals.zero)
+    # Events alike in every key (organization, hour, source, user, workspace,
+    # feature, model) are summed first and their dimension keys listed once: a bulk
+    # batch of a thousand events is mostly a few such groups.
+    alike: dict[tuple[Any, ...], tuple[RollupEvent, dict[str, Totals]]] = {}
     for event in events:
         hour = hour_of(event.occurred_at)
-        keys = list(dimension_keys(event))
+        group = (
+            event.organization_id,
+            hour,
+            event.source,
+            event.user_id,
+            event.workspace_id,
+            event.feature,
+            event.model,
+        )
+        found = alike.get(group)
+        if found is None:
+            found = alike[group] = (event, defaultdict(Totals.zero))
+        sums = found[1]
         for meter, totals in meter_contributions(event):
+            sums[meter] = sums[meter] + totals
+    rows: dict[tuple[str, str, str, str, datetime], Totals] = defaultdict(Totals.zero)
+    for (org_id, hour, *_), (first, sums) in alike.items():
+        keys = list(dimension_keys(first))
+        for meter, totals in sums.items():
             for dimension, key in keys:
-                row = (event.organization_id, meter, dimension, key, hour)
+                row = (org_id, meter, dimension, key, hour)
                 rows[row] = rows[row] + totals
     return rows
 

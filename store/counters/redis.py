@@ -3,10 +3,11 @@
 Keys per organization carry its id as a hash tag (`ug:{org_a}:counters`,
 `ug:{org_a}:claims`), so both live on one Redis Cluster slot and one script can use
 them. `counters` holds the fields of `store.counters` plus the version and generation
-they were built at, and expires a day after a rebuild: counters re-sync with SQL at
-least that often. `claims` holds the idempotency keys reserved and not yet committed:
-a writer racing a retry of the same event waits for the first one's commit instead of
-answering before it is known (`Busy`).
+they were built at, and expires an hour after a rebuild: counters re-sync with SQL at
+least that often (a process killed between a reservation and its commit leaves the
+counters high, never low, until then). `claims` holds the idempotency keys reserved
+and not yet committed: a writer racing a retry of the same event waits for the first
+one's commit instead of answering before it is known (`Busy`).
 
 The script compares and adds only; the thresholds come from the Python rules here, in
 `_payload`. When an event's credits fall inside its free allowance (a product of two
@@ -288,7 +289,7 @@ class RedisCounterStore:
         url: str,
         *,
         prefix: str = "ug",
-        lifetime: timedelta = timedelta(days=1),
+        lifetime: timedelta = timedelta(hours=1),
         claim_for: timedelta = timedelta(seconds=10),
         retry_after: float = 1.0,
         timeout: float = 2.0,
@@ -336,6 +337,9 @@ class RedisCounterStore:
             if self._down_until is not None or self._suspects:
                 await self._recover()
             return await work()
+        except asyncio.CancelledError:
+            self._suspects.update(suspects)  # the script may have run
+            raise
         except _UNREACHABLE as error:
             self._suspects.update(suspects)
             self._went_down(error)
