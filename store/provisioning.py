@@ -32,6 +32,7 @@ from rules.enums import (
     SeatType,
     SubscriptionStatus,
 )
+from rules.meters import default_enforcement
 from store.catalog import MeterSpec
 from store.errors import Rejected, UserError
 from store.models import (
@@ -525,7 +526,7 @@ async def upsert_plan(session: AsyncSession, spec: PlanSpec) -> Plan:
             session.add(row)
         row.limit = limit.limit
         row.per_seat = limit.per_seat
-        row.enforcement = limit.enforcement or _default_enforcement(limit.meter)
+        row.enforcement = limit.enforcement or default_enforcement(limit.meter)
         row.free_units = limit.free_units
         row.credits_per_unit = limit.credits_per_unit
     for row in stored_limits.values():
@@ -547,11 +548,6 @@ async def upsert_plan(session: AsyncSession, spec: PlanSpec) -> Plan:
         await session.delete(cap_row)
     await session.flush()
     return plan
-
-
-def _default_enforcement(meter: str) -> Enforcement:
-    """`ai_tokens` is observability only: dollars (`ai_spend_usd`) are enforced."""
-    return Enforcement.NONE if meter == "ai_tokens" else Enforcement.HARD
 
 
 async def upsert_organization(
