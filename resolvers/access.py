@@ -63,6 +63,9 @@ class OrgScope:
     organization: Organization
     at: datetime
     access: Access
+    live: bool = False
+    """`at` is the request's own now (no `at:` given): current-cycle figures may come
+    from the hot counters (`store.counters.reads`)."""
 
     @property
     def id(self) -> str:

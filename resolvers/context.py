@@ -21,8 +21,11 @@ from store.live import LiveHub
 class Loaders:
     """Every loader of one request, created on first use and shared by all resolvers."""
 
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(
+        self, sessions: SessionFactory, counters: CounterStore | None = None
+    ) -> None:
         self.sessions = sessions
+        self.counters = counters
 
     @cached_property
     def organization(self) -> organizations.OrganizationById:
@@ -71,6 +74,13 @@ class Loaders:
     @cached_property
     def rollup_sums(self) -> usage.RollupSums:
         return usage.RollupSums(self.sessions)
+
+    @cached_property
+    def hot_counters(self) -> usage.HotCounters | None:
+        """None when the gateway keeps no counters (every read from SQL)."""
+        if self.counters is None:
+            return None
+        return usage.HotCounters(self.sessions, self.counters)
 
     @cached_property
     def grants(self) -> usage.GrantsByOrganization:
@@ -122,7 +132,7 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.sessions)
+        self.loaders = Loaders(self.sessions, self.counters)
 
     @property
     def caller(self) -> str:
@@ -134,7 +144,7 @@ class Context:
 
     def forget_loaded(self) -> None:
         """After a mutation writes, later reads in the same request must see it."""
-        self.loaders = Loaders(self.sessions)
+        self.loaders = Loaders(self.sessions, self.counters)
 
 
 Info = StrawberryInfo[Context, None]

@@ -33,7 +33,7 @@ async def organization_scope(
     )
     if organization is None or access is None:
         raise NotFound(f"no organization {organization_id!r}")
-    return OrgScope(organization, at or info.context.now, access)
+    return OrgScope(organization, at or info.context.now, access, at is None)
 
 
 async def viewer_organization_scopes(info: Info) -> list[OrgScope]:
@@ -51,13 +51,13 @@ async def viewer_organization_scopes(info: Info) -> list[OrgScope]:
                 continue
             access = access_for(identity, organization, membership)
             if access is not None:
-                scopes.append(OrgScope(organization, info.context.now, access))
+                scopes.append(OrgScope(organization, info.context.now, access, True))
         return scopes
     organizations = await loaders.organization.load_many(
         list(identity.key_organization_ids)
     )
     return [
-        OrgScope(organization, info.context.now, access)
+        OrgScope(organization, info.context.now, access, True)
         for organization in organizations
         if organization is not None
         and (access := access_for(identity, organization, None)) is not None
@@ -88,5 +88,7 @@ async def organization_scopes(
         if organization is None or access is None:
             results.append(NotFound(f"no organization {organization_id!r}"))
         else:
-            results.append(OrgScope(organization, at or info.context.now, access))
+            results.append(
+                OrgScope(organization, at or info.context.now, access, at is None)
+            )
     return results

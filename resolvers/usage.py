@@ -3,6 +3,11 @@
 Every figure comes from hourly rollups (through the `rollup_sums` loader) and the
 credit pre-aggregates; the arithmetic is `rules`'. A field evaluates "as of `at`":
 events that occurred at or before `at` count.
+
+Live pages (no `at:`) read the current cycle's meters and credit pools from the hot
+counters when the gateway keeps them (`hot_usage`): no SQL sum at all. They then
+count every event accepted so far, including ones stamped up to five minutes ahead
+(`store.counters.reads`).
 """
 
 from __future__ import annotations
@@ -29,8 +34,11 @@ from rules.enums import (
     Resets,
 )
 from schema.errors import BadUserInput
-from store.models import Meter, Plan, PlanLimit, Subscription
+from store.counters import grant_field, monthly_field, usage_field
+from store.counters.reads import CounterRead
+from store.models import CreditGrant, Meter, Plan, PlanLimit, Subscription
 from store.rollups import AI_SPEND_METER, RollupRequest, Totals
+from store.usage_loads import FieldSource
 
 ZERO = Decimal(0)
 _AFTER = timedelta(microseconds=1)
@@ -143,6 +151,47 @@ async def _sums_many(
     return [{meter: totals for (meter, _), totals in sums.items()} for sums in found]
 
 
+def _usage_source(base: Basis, meter: Meter) -> tuple[str, FieldSource]:
+    """The counter holding a meter's figure on the page: the cycle's usage, or
+    everything recorded on a cumulative meter."""
+    if meter.resets is Resets.NEVER:
+        return usage_field(meter.key, None), FieldSource(meter=meter.key)
+    return (
+        usage_field(meter.key, base.cycle.start),
+        FieldSource(meter=meter.key, cycle=base.cycle),
+    )
+
+
+async def hot_usage(info: Info, base: Basis) -> dict[str, Decimal] | None:
+    """Every catalog meter's counter and the cycle's MONTHLY pool, or None (read
+    SQL): pinned `at`, no counters kept, or counters not current."""
+    loader = info.context.loaders.hot_counters
+    if loader is None or not base.scope.live:
+        return None
+    sources = [_usage_source(base, meter) for meter in base.catalog]
+    sources.append((monthly_field(base.cycle.start), FieldSource(monthly=base.cycle)))
+    organization = base.scope.organization
+    return await loader.load(
+        CounterRead(organization.id, organization.counters_version, tuple(sources))
+    )
+
+
+async def _hot_grants(
+    info: Info, base: Basis, grants: list[CreditGrant]
+) -> dict[str, Decimal] | None:
+    """What each grant has spent, from the counters (None: read SQL)."""
+    loader = info.context.loaders.hot_counters
+    if loader is None or not grants:
+        return {} if loader is not None else None
+    organization = base.scope.organization
+    sources = tuple(
+        (grant_field(grant.id), FieldSource(grant=grant.id)) for grant in grants
+    )
+    return await loader.load(
+        CounterRead(organization.id, organization.counters_version, sources)
+    )
+
+
 @dataclass(frozen=True)
 class MeterState:
     meter: Meter
@@ -160,6 +209,9 @@ class MeterState:
 async def meter_states(info: Info, scope: OrgScope) -> tuple[Basis, list[MeterState]]:
     """Every catalog meter's state as of `at`, in catalog order."""
     base = await basis(info, scope)
+    hot = await hot_usage(info, base)
+    if hot is not None:
+        return base, [_hot_state(base, meter, hot) for meter in base.catalog]
     in_cycle, to_date = await _sums_many(
         info, [base.cycle_range(), base.cumulative_range()]
     )
@@ -174,11 +226,23 @@ async def meter_states(info: Info, scope: OrgScope) -> tuple[Basis, list[MeterSt
                 limit=base.limit_of(meter.key),
                 enforcement=base.enforcement_of(meter.key),
                 resets_at=None if cumulative else base.cycle.end,
-                has_usage=meter.key in in_cycle
-                or (cumulative and totals.quantity != ZERO),
+                has_usage=totals.quantity != ZERO,
             )
         )
     return base, states
+
+
+def _hot_state(base: Basis, meter: Meter, hot: dict[str, Decimal]) -> MeterState:
+    cumulative = meter.resets is Resets.NEVER
+    used = hot[_usage_source(base, meter)[0]]
+    return MeterState(
+        meter=meter,
+        used=used,
+        limit=base.limit_of(meter.key),
+        enforcement=base.enforcement_of(meter.key),
+        resets_at=None if cumulative else base.cycle.end,
+        has_usage=used != ZERO,
+    )
 
 
 def listed(
@@ -228,21 +292,29 @@ async def credit_summary(info: Info, scope: OrgScope) -> CreditSummary | None:
     if scope.organization.billing_model is BillingModel.USD:
         return await _dollar_summary(info, base)
     loaders = info.context.loaders
-    # The running totals count events recorded after `at` too: `later` takes those
-    # back. The three are asked at once (one round trip, whatever the data).
-    spends, grants, later = await asyncio.gather(
+    spends, grants, hot = await asyncio.gather(
         loaders.cycle_spend.load((scope.id, base.cycle.start)),
         loaders.grants.load(scope.id),
-        loaders.draws_from.load((scope.id, base.as_of)),
+        hot_usage(info, base),
     )
     spent_by_pool: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
     spent_later: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
     for spend in spends:
         spent_by_pool[spend.grant_id or None] += spend.spent
-    for (cycle_start, grant_id), amount in later.items():
-        spent_later[grant_id] += amount
-        if cycle_start == base.cycle.start:
-            spent_by_pool[grant_id] -= amount
+    hot_grants = None if hot is None else await _hot_grants(info, base, grants)
+    if hot is not None and hot_grants is not None:
+        # Live, from the counters: the MONTHLY pool and each grant as spent so far.
+        spent_by_pool[None] = hot[monthly_field(base.cycle.start)]
+        for grant in grants:
+            spent_later[grant.id] = grant.spent - hot_grants[grant_field(grant.id)]
+    else:
+        # The running totals count events recorded after `at` too: these take
+        # them back.
+        later = await loaders.draws_from.load((scope.id, base.as_of))
+        for (cycle_start, grant_id), amount in later.items():
+            spent_later[grant_id] += amount
+            if cycle_start == base.cycle.start:
+                spent_by_pool[grant_id] -= amount
     monthly = credit_rules.PoolState(
         CreditPoolKind.MONTHLY,
         None,
@@ -287,8 +359,12 @@ async def credit_summary(info: Info, scope: OrgScope) -> CreditSummary | None:
 
 async def _dollar_summary(info: Info, base: Basis) -> CreditSummary:
     """BYOM: dollars, the monthly spend cap (the ai_spend_usd limit) as the grant."""
-    in_cycle = await _sums(info, base.cycle_range())
-    spent = in_cycle.get(AI_SPEND_METER, Totals.zero()).quantity
+    hot = await hot_usage(info, base)
+    if hot is not None:
+        spent = hot[usage_field(AI_SPEND_METER, base.cycle.start)]
+    else:
+        in_cycle = await _sums(info, base.cycle_range())
+        spent = in_cycle.get(AI_SPEND_METER, Totals.zero()).quantity
     cap = base.limit_of(AI_SPEND_METER)
     remaining = None if cap is None else max(ZERO, cap - spent)
     return _summary(base, CreditUnit.USD, cap, spent, remaining, [], {})

@@ -10,10 +10,14 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
+from aiodataloader import DataLoader
 from sqlalchemy import Integer, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.loaders.base import StoreLoader, many_per_key
+from store.counters import CounterStore
+from store.counters.reads import CounterRead, read_counters
+from store.db import SessionFactory
 from store.models import (
     CreditCycleSpend,
     CreditDraw,
@@ -32,6 +36,24 @@ class RollupSums(StoreLoader[RollupRequest, dict[tuple[str, str], Totals]]):
         self, session: AsyncSession, keys: list[RollupRequest]
     ) -> list[dict[tuple[str, str], Totals]]:
         return await sum_rollups_many(session, keys)
+
+
+class HotCounters(DataLoader[CounterRead, dict[str, Decimal] | None]):
+    """Current-cycle counters from the counter store (None: read SQL instead).
+
+    A batch costs one script call per organization, sent together, and SQL only
+    for fields the counters have not held yet.
+    """
+
+    def __init__(self, sessions: SessionFactory, store: CounterStore) -> None:
+        super().__init__()
+        self.sessions = sessions
+        self.store = store
+
+    async def batch_load_fn(
+        self, keys: list[CounterRead]
+    ) -> list[dict[str, Decimal] | None]:
+        return await read_counters(self.sessions, self.store, keys)
 
 
 class GrantsByOrganization(StoreLoader[str, list[CreditGrant]]):
