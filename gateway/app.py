@@ -31,6 +31,7 @@ from resolvers.context import Context
 from resolvers.websocket import authenticate
 from schema import schema
 from schema.masking import with_codes
+from store.catalog_cache import CatalogCache
 from store.counters import CounterStore, open_counters
 from store.db import SessionFactory, create_engine, session_factory
 from store.live import LiveHub, create_hub
@@ -55,6 +56,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         rate_limiter: RateLimiter,
         live_hub: LiveHub | None = None,
         counters: CounterStore | None = None,
+        catalog_cache: CatalogCache | None = None,
     ) -> None:
         # Identity is never ambient (no cookies): a page on another origin must still
         # present a token, so any origin may open the websocket (an editor's webview
@@ -66,6 +68,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.rate_limiter = rate_limiter
         self.live_hub = live_hub
         self.counters = counters
+        self.catalog_cache = catalog_cache
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -93,6 +96,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             live=self.live_hub,
             clock=self.clock,
             counters=self.counters,
+            catalog_cache=self.catalog_cache,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object]:
@@ -153,7 +157,13 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
     live_hub = create_hub(redis)
     counters = open_counters(settings.redis_url)
     graphql = GatewayGraphQL(
-        sessions, settings, clock, _rate_limiter(settings, redis), live_hub, counters
+        sessions,
+        settings,
+        clock,
+        _rate_limiter(settings, redis),
+        live_hub,
+        counters,
+        CatalogCache(redis),
     )
     app = Starlette(
         routes=[

@@ -30,7 +30,7 @@ async def plan_of(info: Info, scope: OrgScope) -> Plan | None:
     subscription = await subscription_of(info, scope)
     if subscription is None:
         return None
-    return await info.context.loaders.plan.load(subscription.plan_key)
+    return (await info.context.loaders.catalog()).plans.get(subscription.plan_key)
 
 
 async def cycle_of(info: Info, scope: OrgScope) -> cycles.Cycle | None:
@@ -97,7 +97,7 @@ async def seats(info: Info, scope: OrgScope) -> billing.Seats | None:
     loaders = info.context.loaders
     caps = {
         cap.seat_type: cap.cap
-        for cap in await loaders.seat_caps.load(subscription.plan_key)
+        for cap in (await loaders.catalog()).seat_caps.get(subscription.plan_key, [])
     }
     allocated = await loaders.allocated_seats.load(scope.id)
     total_allocated = sum(allocated.values())

@@ -69,7 +69,7 @@ async def ai_budget(info: Info, scope: OrgScope) -> AiBudgetView | None:
         ]
     )
     spent = totals.get((AI_SPEND_METER, ""), Totals.zero()).quantity
-    prices = await loaders.model_prices.load("")
+    prices = (await loaders.catalog()).prices
     cost: dict[AiFeature, Decimal] = defaultdict(lambda: ZERO)
     model_cost: dict[AiFeature, dict[str, Decimal]] = defaultdict(dict)
     used: set[AiFeature] = set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 from auth.identity import Identity
 from auth.rate_limit import RateLimiter
 from resolvers.loaders import organizations, reports, usage
+from store.catalog_cache import Catalog, CatalogCache
 from store.counters import CounterStore
 from store.db import SessionFactory
 from store.live import LiveHub
@@ -22,10 +24,24 @@ class Loaders:
     """Every loader of one request, created on first use and shared by all resolvers."""
 
     def __init__(
-        self, sessions: SessionFactory, counters: CounterStore | None = None
+        self,
+        sessions: SessionFactory,
+        counters: CounterStore | None = None,
+        catalog_cache: CatalogCache | None = None,
     ) -> None:
         self.sessions = sessions
         self.counters = counters
+        self.catalog_cache = catalog_cache or CatalogCache(None, ttl_seconds=0)
+        self._catalog: asyncio.Future[Catalog] | None = None
+
+    async def catalog(self) -> Catalog:
+        """Meters, prices and plans: the process's cached catalog when current
+        (`store.catalog_cache`), read once per request at most."""
+        if self._catalog is None:
+            self._catalog = asyncio.ensure_future(
+                self.catalog_cache.catalog(self.sessions)
+            )
+        return await self._catalog
 
     @cached_property
     def organization(self) -> organizations.OrganizationById:
@@ -34,18 +50,6 @@ class Loaders:
     @cached_property
     def subscription(self) -> organizations.SubscriptionByOrganization:
         return organizations.SubscriptionByOrganization(self.sessions)
-
-    @cached_property
-    def plan(self) -> organizations.PlanByKey:
-        return organizations.PlanByKey(self.sessions)
-
-    @cached_property
-    def plan_limits(self) -> organizations.PlanLimitsByPlan:
-        return organizations.PlanLimitsByPlan(self.sessions)
-
-    @cached_property
-    def seat_caps(self) -> organizations.SeatCapsByPlan:
-        return organizations.SeatCapsByPlan(self.sessions)
 
     @cached_property
     def membership(self) -> organizations.MembershipByOrganizationUser:
@@ -99,16 +103,8 @@ class Loaders:
         return usage.AllocationsByOrganization(self.sessions)
 
     @cached_property
-    def model_prices(self) -> usage.ModelPrices:
-        return usage.ModelPrices(self.sessions)
-
-    @cached_property
     def workspaces(self) -> usage.WorkspacesByOrganization:
         return usage.WorkspacesByOrganization(self.sessions)
-
-    @cached_property
-    def meter_catalog(self) -> organizations.MeterCatalog:
-        return organizations.MeterCatalog(self.sessions)
 
 
 @dataclass
@@ -129,10 +125,12 @@ class Context:
     """A websocket's connection_init payload (strawberry sets it)."""
     counters: CounterStore | None = None
     """The hot usage counters decisions use (None: decided from SQL)."""
+    catalog_cache: CatalogCache | None = None
+    """The process's catalog (None: read once per request)."""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.sessions, self.counters)
+        self.loaders = Loaders(self.sessions, self.counters, self.catalog_cache)
 
     @property
     def caller(self) -> str:
@@ -144,7 +142,7 @@ class Context:
 
     def forget_loaded(self) -> None:
         """After a mutation writes, later reads in the same request must see it."""
-        self.loaders = Loaders(self.sessions, self.counters)
+        self.loaders = Loaders(self.sessions, self.counters, self.catalog_cache)
 
 
 Info = StrawberryInfo[Context, None]

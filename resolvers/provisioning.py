@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.context import Info
 from schema.types.common import UserError
+from store.catalog_cache import announce_change, local_generation
 from store.errors import Rejected
 
 T = TypeVar("T")
@@ -18,6 +19,7 @@ async def apply_change(
     info: Info, change: Callable[[AsyncSession], Awaitable[T]]
 ) -> tuple[T | None, list[UserError]]:
     """Run `change` and commit, or return its user errors with nothing written."""
+    generation = local_generation()
     async with info.context.sessions() as session:
         try:
             result = await change(session)
@@ -28,4 +30,7 @@ async def apply_change(
                 for error in rejected.errors
             ]
         await session.commit()
+    if local_generation() != generation:
+        cache = info.context.catalog_cache
+        await announce_change(None if cache is None else cache.redis)
     return result, []

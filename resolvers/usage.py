@@ -112,13 +112,13 @@ class Basis:
 async def basis(info: Info, scope: OrgScope) -> Basis:
     loaders = info.context.loaders
     subscription = await loaders.subscription.load(scope.id)
+    catalog = await loaders.catalog()
     plan = None
     limits: dict[str, PlanLimit] = {}
     if subscription is not None:
-        plan = await loaders.plan.load(subscription.plan_key)
+        plan = catalog.plans.get(subscription.plan_key)
         limits = {
-            row.meter_key: row
-            for row in await loaders.plan_limits.load(subscription.plan_key)
+            row.meter_key: row for row in catalog.limits.get(subscription.plan_key, [])
         }
         cycle = cycles.cycle_for(
             subscription.anchor,
@@ -128,8 +128,7 @@ async def basis(info: Info, scope: OrgScope) -> Basis:
         )
     else:
         cycle = cycles.cycle_for(cycles.UNSUBSCRIBED_ANCHOR, scope.at)
-    catalog = await loaders.meter_catalog.load("")
-    return Basis(scope, subscription, plan, limits, cycle, catalog)
+    return Basis(scope, subscription, plan, limits, cycle, catalog.meters)
 
 
 async def _sums(info: Info, request: RollupRequest) -> dict[str, Totals]:

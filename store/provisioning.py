@@ -34,6 +34,7 @@ from rules.enums import (
 )
 from rules.meters import default_enforcement
 from store.catalog import MeterSpec
+from store.catalog_cache import catalog_changed
 from store.errors import Rejected, UserError
 from store.models import (
     CreditGrant,
@@ -422,6 +423,7 @@ async def upsert_meter(session: AsyncSession, spec: MeterSpec) -> Meter:
     A built-in meter keeps its category, reset and display multiplier: the rules
     (cumulative releases, operation breakdowns, AI meters) are written against them.
     """
+    catalog_changed(session)
     checks = await _checks(session)
     checks.identifier("key", spec.key, 64)
     checks.text("label", spec.label, 128)
@@ -461,6 +463,7 @@ async def upsert_plan(session: AsyncSession, spec: PlanSpec) -> Plan:
     Stored rows are updated in place and only the missing ones deleted, so applying
     the same spec again issues no writes.
     """
+    catalog_changed(session)
     checks = await _checks(session)
     checks.identifier("key", spec.key, 64)
     checks.text("name", spec.name, 128)
@@ -803,6 +806,7 @@ async def grant_credits(
 
 async def set_model_price(session: AsyncSession, spec: ModelPriceSpec) -> ModelPrice:
     """Price a model per million tokens; later events are priced with it."""
+    catalog_changed(session)
     checks = await _checks(session)
     checks.identifier("model", spec.model, 128)
     checks.amount("inputPerMillionUsd", spec.input_per_million_usd)

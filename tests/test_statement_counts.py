@@ -294,7 +294,8 @@ async def test_usage_page_statements_do_not_grow_with_what_the_page_shows(
     page = operation("usage_page")
 
     async with gateway(postgres_url) as api:
-        await api.execute("query { viewer { id } }", token=token)  # warm-up
+        # Warm-up: connections set up, the process's catalog loaded.
+        await api.execute(page, {"org": "org_small", "at": AT.isoformat()}, token=token)
         small, small_data = await counted(
             api, page, {"org": "org_small", "at": AT.isoformat()}, token
         )
@@ -424,7 +425,10 @@ async def _partner_counts(
     document = operation("partner_billing_state")
 
     async with gateway(postgres_url) as api:
-        await api.execute("query { viewer { id } }", token=secret)  # warm-up
+        # Warm-up: connections set up, the process's catalog loaded.
+        await api.execute(
+            document, {"ids": ids[:1], "at": AT.isoformat()}, token=secret
+        )
         one, one_data = await counted(
             api, document, {"ids": ids[:1], "at": AT.isoformat()}, secret
         )

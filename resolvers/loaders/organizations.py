@@ -9,11 +9,7 @@ from resolvers.loaders.base import StoreLoader, many_per_key, one_per_key
 from rules.enums import SeatType
 from store.models import (
     Member,
-    Meter,
     Organization,
-    Plan,
-    PlanLimit,
-    PlanSeatCap,
     Reconciliation,
     Subscription,
     User,
@@ -38,32 +34,6 @@ class SubscriptionByOrganization(StoreLoader[str, Subscription | None]):
             select(Subscription).where(Subscription.organization_id.in_(keys))
         )
         return one_per_key(rows, keys, lambda row: row.organization_id)
-
-
-class PlanByKey(StoreLoader[str, Plan | None]):
-    async def fetch(self, session: AsyncSession, keys: list[str]) -> list[Plan | None]:
-        rows = await session.scalars(select(Plan).where(Plan.key.in_(keys)))
-        return one_per_key(rows, keys, lambda row: row.key)
-
-
-class PlanLimitsByPlan(StoreLoader[str, list[PlanLimit]]):
-    async def fetch(
-        self, session: AsyncSession, keys: list[str]
-    ) -> list[list[PlanLimit]]:
-        rows = await session.scalars(
-            select(PlanLimit).where(PlanLimit.plan_key.in_(keys))
-        )
-        return many_per_key(rows, keys, lambda row: row.plan_key)
-
-
-class SeatCapsByPlan(StoreLoader[str, list[PlanSeatCap]]):
-    async def fetch(
-        self, session: AsyncSession, keys: list[str]
-    ) -> list[list[PlanSeatCap]]:
-        rows = await session.scalars(
-            select(PlanSeatCap).where(PlanSeatCap.plan_key.in_(keys))
-        )
-        return many_per_key(rows, keys, lambda row: row.plan_key)
 
 
 class MembershipByOrganizationUser(StoreLoader[tuple[str, str], Member | None]):
@@ -121,11 +91,3 @@ class ReconciliationByOrganization(StoreLoader[str, Reconciliation | None]):
             select(Reconciliation).where(Reconciliation.organization_id.in_(keys))
         )
         return one_per_key(rows, keys, lambda row: row.organization_id)
-
-
-class MeterCatalog(StoreLoader[str, list[Meter]]):
-    """The whole catalog under the single key '' (it is small and read everywhere)."""
-
-    async def fetch(self, session: AsyncSession, keys: list[str]) -> list[list[Meter]]:
-        meters = list(await session.scalars(select(Meter).order_by(Meter.position)))
-        return [meters for _ in keys]

@@ -22,7 +22,6 @@ from store.models import (
     CreditCycleSpend,
     CreditDraw,
     CreditGrant,
-    ModelPrice,
     PersonalAllocation,
     UsageEvent,
     Workspace,
@@ -142,16 +141,6 @@ class AllocationsByOrganization(StoreLoader[str, list[PersonalAllocation]]):
             )
         )
         return many_per_key(rows, keys, lambda row: row.organization_id)
-
-
-class ModelPrices(StoreLoader[str, dict[str, ModelPrice]]):
-    """The whole price table under the key '' (small, read by AI budget rows)."""
-
-    async def fetch(
-        self, session: AsyncSession, keys: list[str]
-    ) -> list[dict[str, ModelPrice]]:
-        prices = {row.model: row for row in await session.scalars(select(ModelPrice))}
-        return [prices for _ in keys]
 
 
 class WorkspacesByOrganization(

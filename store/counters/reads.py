@@ -9,8 +9,10 @@ is set only where still absent, in the generation it was found missing in.
 
 A load runs under the organization's shared row lock, like a writer's: a rebuild
 (exclusive lock) cannot start a new generation between the SQL read and the load, so
-an absent field has seen no reservation and SQL holds all of its events. Stale or
-unreachable counters answer None: the caller reads SQL instead.
+an absent field has seen no reservation and SQL holds all of its events. Counters
+built at another version, or gone (restart, eviction, first use), are rebuilt first
+under the exclusive lock, as before a decision. Unreachable counters answer None:
+the caller reads SQL instead.
 
 Counters count an event from its reservation, a few milliseconds before its commit
 (and take it back if the commit fails), and count events stamped up to five minutes
@@ -20,11 +22,18 @@ ahead of the gateway's clock: a live page shows everything accepted so far.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from store.counters import Batch, CounterStore, CountersUnavailable, Missing, Reserved
+from store.counters import (
+    Batch,
+    CounterStore,
+    CountersUnavailable,
+    Missing,
+    Reserved,
+    Stale,
+)
 from store.db import SessionFactory
 from store.usage_loads import FieldSource, load_fields, load_orgs
 
@@ -48,29 +57,35 @@ async def read_counters(
 ) -> list[dict[str, Decimal] | None]:
     """Each read's values, or None where the counters cannot answer it.
 
-    One script call per organization (concurrently); fields found missing are loaded
-    for every organization at once (one transaction, at most three statements) and
-    the organizations asked again.
+    One script call per organization (concurrently). Fields found missing are loaded
+    for every organization at once (one transaction, a few statements); counters
+    built at another version, or gone (restart, eviction, first use), are rebuilt
+    first, as a decision would, under the organization's exclusive row lock.
     """
     answers = await asyncio.gather(*(_check(store, read) for read in reads))
     found: list[dict[str, Decimal] | None] = []
-    missing: dict[int, frozenset[str]] = {}
+    pending: dict[int, frozenset[str] | None] = {}
     for position, answer in enumerate(answers):
-        if isinstance(answer, Missing):
-            missing[position] = answer.fields
-            found.append(None)
-        else:
+        if isinstance(answer, dict):
             found.append(answer)
-    if missing:
-        loaded = await _load(sessions, store, [reads[p] for p in missing], missing)
-        for position, values in zip(missing, loaded, strict=True):
+            continue
+        found.append(None)
+        if isinstance(answer, Missing):
+            pending[position] = answer.fields
+        elif isinstance(answer, Stale):
+            pending[position] = None
+    if pending:
+        loaded = await _load(
+            sessions, store, [(reads[p], f) for p, f in pending.items()]
+        )
+        for position, values in zip(pending, loaded, strict=True):
             found[position] = values
     return found
 
 
 async def _check(
     store: CounterStore, read: CounterRead
-) -> dict[str, Decimal] | Missing | None:
+) -> dict[str, Decimal] | Missing | Stale | None:
     batch = Batch(read.organization_id, read.version, (), watch=read.fields)
     try:
         outcome = await store.check(batch)
@@ -78,7 +93,7 @@ async def _check(
         return None
     if isinstance(outcome, Reserved):
         return outcome.values
-    if isinstance(outcome, Missing):
+    if isinstance(outcome, Missing | Stale):
         return outcome
     return None
 
@@ -86,44 +101,48 @@ async def _check(
 async def _load(
     sessions: SessionFactory,
     store: CounterStore,
-    reads: list[CounterRead],
-    missing: Mapping[int, frozenset[str]],
+    pending: list[tuple[CounterRead, frozenset[str] | None]],
 ) -> list[dict[str, Decimal] | None]:
-    async with sessions() as session, session.begin():
-        orgs = await load_orgs(
-            session, sorted({read.organization_id for read in reads}), lock="share"
-        )
-        current = [
-            read
-            for read in reads
-            if (org := orgs.get(read.organization_id)) is not None
-            and org.version == read.version
-        ]
-        wanted: dict[str, dict[str, FieldSource]] = {}
-        for read, fields in zip(reads, missing.values(), strict=True):
-            if read in current:
+    """Rebuild what is stale (`None` fields), load what is missing, then read."""
+    rebuild = any(fields is None for _, fields in pending)
+    try:
+        async with sessions() as session, session.begin():
+            orgs = await load_orgs(
+                session,
+                sorted({read.organization_id for read, _ in pending}),
+                lock="update" if rebuild else "share",
+            )
+            current = [
+                (read, fields)
+                for read, fields in pending
+                if (org := orgs.get(read.organization_id)) is not None
+                and org.version == read.version
+            ]
+            wanted: dict[str, dict[str, FieldSource]] = {}
+            for read, fields in current:
+                if fields is None:
+                    await store.rebuild(read.organization_id, read.version)
                 sources = dict(read.sources)
                 wanted.setdefault(read.organization_id, {}).update(
-                    {name: sources[name] for name in fields}
+                    {name: sources[name] for name in fields or sources}
                 )
-        values = await load_fields(session, wanted) if wanted else {}
-        batches = [
-            Batch(
-                read.organization_id,
-                read.version,
-                (),
-                loads=values.get(read.organization_id, {}),
-                watch=read.fields,
-            )
-            for read in current
-        ]
-        try:
+            values = await load_fields(session, wanted) if wanted else {}
+            batches = [
+                Batch(
+                    read.organization_id,
+                    read.version,
+                    (),
+                    loads=values.get(read.organization_id, {}),
+                    watch=read.fields,
+                )
+                for read, _ in current
+            ]
             outcomes = await store.reserve(batches) if batches else []
-        except CountersUnavailable:
-            return [None for _ in reads]
+    except CountersUnavailable:
+        return [None for _ in pending]
     answered = {
         read: outcome.values
-        for read, outcome in zip(current, outcomes, strict=True)
+        for (read, _), outcome in zip(current, outcomes, strict=True)
         if isinstance(outcome, Reserved)
     }
-    return [answered.get(read) for read in reads]
+    return [answered.get(read) for read, _ in pending]
