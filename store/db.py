@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -33,8 +34,37 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    ping_idle = kwargs.pop("pool_pre_ping", None) is not False
+    engine = create_async_engine(url, **kwargs)
+    if ping_idle:
+        event.listen(engine.sync_engine.pool, "checkin", _checked_in)
+        event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
+    return engine
+
+
+PING_AFTER_IDLE = 5.0
+"""Seconds a pooled PostgreSQL connection may rest before it is pinged on checkout.
+
+SQLAlchemy's `pool_pre_ping` pings on every checkout, which with asyncpg is three
+round trips (BEGIN, `;`, ROLLBACK): more than a usage check's own work. A connection
+used moments ago was alive then; one that rested (a database restart, an idle
+timeout) is pinged and replaced when dead, as before. A connection that dies within
+the window fails its next statement once and the pool drops it (disconnects are
+detected and invalidate the pool)."""
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info["rested_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    rested = record.info.get("rested_since")
+    if rested is not None and time.monotonic() - rested < PING_AFTER_IDLE:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:  # the pool retries with a new connection
+        raise exc.DisconnectionError(str(error)) from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

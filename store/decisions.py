@@ -66,6 +66,7 @@ from store.usage_loads import (
     load_prices,
     load_workspaces,
 )
+from store.usage_loads_pg import load_books_postgres
 
 MAX_EVENTS_PER_CALL = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -265,10 +266,28 @@ class Books:
     ) -> Books:
         dialect = (await session.connection()).dialect.name
         org_ids = sorted({spec.organization_id for spec in specs})
-        orgs = await load_orgs(session, org_ids, lock)
         users = {spec.user_id for spec in specs if spec.user_id is not None}
         workspaces = {s.workspace_id for s in specs if s.workspace_id is not None}
         models = {spec.model for spec in specs if spec.model is not None}
+        if dialect == "postgresql":
+            # An AI event's cost also counts on the AI budget's meter.
+            meters = {spec.meter for spec in specs} | {AI_SPEND_METER}
+            loaded = await load_books_postgres(
+                session, org_ids, meters, users, workspaces, models, lock
+            )
+            return cls(
+                now=now,
+                max_amount=_MAX_AMOUNT["postgresql"],
+                orgs=loaded.orgs,
+                meters=loaded.meters,
+                members=loaded.members,
+                workspaces=loaded.workspaces,
+                prices=loaded.prices,
+                allocations=loaded.allocations,
+                grants=loaded.grants,
+                grant_spent=loaded.grant_spent,
+            )
+        orgs = await load_orgs(session, org_ids, lock)
         credit_orgs = [o.id for o in orgs.values() if not o.usd and o.terms]
         grants, grant_spent = await load_grants(session, credit_orgs)
         return cls(

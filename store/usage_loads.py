@@ -36,6 +36,7 @@ from rules.enums import (
     CreditPoolKind,
     Enforcement,
     MeterCategory,
+    PlanTier,
     Resets,
     SubscriptionStatus,
 )
@@ -204,21 +205,49 @@ async def _load_terms(session: AsyncSession, org_ids: list[str]) -> dict[str, Te
         ):
             limits[limit.plan_key][limit.meter_key] = limit
     return {
-        sub.organization_id: Terms(
+        sub.organization_id: terms_of(
             anchor=sub.anchor,
             period_start=sub.current_period_start,
             period_end=sub.current_period_end,
             seats=sub.seats,
+            status=sub.status,
+            retries_exhausted=sub.payment_retries_exhausted,
+            tier=plan.tier,
+            monthly_credits=plan.monthly_credits,
+            credits_per_seat=plan.credits_per_seat,
             credits_per_usd=plan.credits_per_usd,
-            ai_paused=sub.status is SubscriptionStatus.PAST_DUE
-            and sub.payment_retries_exhausted,
-            granted=monthly_grant(
-                plan.tier, plan.monthly_credits, plan.credits_per_seat, sub.seats
-            ),
             limits=limits[plan.key],
         )
         for sub, plan in rows
     }
+
+
+def terms_of(
+    *,
+    anchor: datetime,
+    period_start: datetime | None,
+    period_end: datetime | None,
+    seats: int,
+    status: SubscriptionStatus,
+    retries_exhausted: bool,
+    tier: PlanTier,
+    monthly_credits: Decimal | None,
+    credits_per_seat: Decimal | None,
+    credits_per_usd: Decimal | None,
+    limits: dict[str, PlanLimit],
+) -> Terms:
+    """A subscription and its plan as decisions read them (one rule for both the
+    statement-per-part loaders here and the one-statement one on PostgreSQL)."""
+    return Terms(
+        anchor=anchor,
+        period_start=period_start,
+        period_end=period_end,
+        seats=seats,
+        credits_per_usd=credits_per_usd,
+        ai_paused=status is SubscriptionStatus.PAST_DUE and retries_exhausted,
+        granted=monthly_grant(tier, monthly_credits, credits_per_seat, seats),
+        limits=limits,
+    )
 
 
 async def load_meters(session: AsyncSession) -> dict[str, MeterInfo]:
