@@ -5,7 +5,8 @@ operation types (the 8 built-in OPERATIONS meters and 12 added with `upsert_mete
 500 members, 50 workspaces, a monthly pool and two grants. Catalog and customers go
 through `store.provisioning`; the events go in with PostgreSQL COPY, one day per
 chunk, with their hourly `usage_rollups` computed by `store.rollups._aggregate` (the
-write path's own rule) and the MONTHLY pool's `credit_cycle_spend` per cycle. Chunks
+write path's own rule), the per-cycle `usage_cycle_rollups` summed from those in SQL,
+and the MONTHLY pool's `credit_cycle_spend` per cycle. Chunks
 are generated in worker processes while the main process copies the previous ones.
 
 Also loads `org_partner_000..099` (small organizations a PARTNER key reads), the
@@ -382,8 +383,26 @@ async def copy_events(
                 for cycle, spent in sorted(credits_by_cycle.items())
             ],
         )
+        await connection.execute(CYCLE_ROLLUPS, org_id)
     elapsed = time.perf_counter() - started
     print(f"  {org_id}: {count:,} events in {elapsed:.1f} s", flush=True)
+
+
+CYCLE_ROLLUPS = """
+INSERT INTO usage_cycle_rollups (
+    organization_id, meter_key, dimension, dimension_key, cycle_start,
+    quantity, credits, cost_usd, free_units_used, events, unpriced_events
+)
+SELECT organization_id, meter_key, dimension, dimension_key,
+    date_trunc('month', hour AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+    sum(quantity), sum(credits), sum(cost_usd), sum(free_units_used), sum(events),
+    sum(unpriced_events)
+FROM usage_rollups WHERE organization_id = $1
+GROUP BY 1, 2, 3, 4, 5
+"""
+"""The per-cycle rows from the hourly ones: the bench plans' cycles are calendar
+months starting at midnight UTC (`generate` checks), so each hour lies in the month
+it starts in."""
 
 
 # ------------------------------------------------------------------ provisioning
@@ -547,6 +566,7 @@ async def generate(sizes: Sequence[str], database: str) -> dict[str, Any]:
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     start = end.replace(minute=0) - timedelta(days=DAYS)
     anchor = start.replace(day=1, hour=0)
+    assert (anchor.minute, anchor.second, anchor.microsecond) == (0, 0, 0)
     url = await recreate(database)
     rows_url = await recreate(f"{database}_rows")
     engine = create_engine(url)

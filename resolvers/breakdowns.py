@@ -63,9 +63,7 @@ async def ai_budget(info: Info, scope: OrgScope) -> AiBudgetView | None:
     totals, by_model = await loaders.rollup_sums.load_many(
         [
             cycle_request,
-            RollupRequest(
-                scope.id, "feature_model", cycle_request.start, cycle_request.end
-            ),
+            cycle_request.on("feature_model"),
         ]
     )
     spent = totals.get((AI_SPEND_METER, ""), Totals.zero()).quantity
@@ -133,12 +131,11 @@ async def my_meters(info: Info, scope: OrgScope) -> list[PersonalMeterView] | No
     # Only the viewer's rows, named by meter: the primary key finds them directly
     # instead of reading every member's usage (to date: the whole history).
     mine = (user_id,)
-    start, end = cycle_request.start, cycle_request.end
     (in_cycle, to_date), rows = await asyncio.gather(
         loaders.rollup_sums.load_many(
             [
-                RollupRequest(scope.id, "user", start, end, every, mine),
-                RollupRequest(scope.id, "user", None, end, cumulative, mine),
+                cycle_request.on("user", every, mine),
+                base.cumulative_range(cycle_request.end).on("user", cumulative, mine),
             ]
         ),
         loaders.allocations.load(scope.id),
@@ -229,9 +226,7 @@ async def ranked(info: Info, scope: OrgScope, dimension: str) -> list[Ranked]:
     source_dimension = "user" if dimension == "user" else "workspace"
     found, organization_totals = await loaders.rollup_sums.load_many(
         [
-            RollupRequest(
-                scope.id, source_dimension, cycle_request.start, cycle_request.end
-            ),
+            cycle_request.on(source_dimension),
             cycle_request,
         ]
     )

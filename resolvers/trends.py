@@ -59,8 +59,10 @@ async def _cumulative_trend(
     base = await basis(info, scope.org)
     ends = [base.cumulative_range(cycle.end).end for cycle in cycles]
     requests = [base.cumulative_range(cycles[0].end)] + [
-        RollupRequest(scope.org.id, "total", start, end)
-        for start, end in pairwise(ends)
+        base.cycle_range(cycle)
+        if (cycle.start, base.cycle_range(cycle).end) == (start, end)
+        else RollupRequest(scope.org.id, "total", start, end)
+        for cycle, (start, end) in zip(cycles[1:], pairwise(ends), strict=True)
     ]
     sums = await info.context.loaders.rollup_sums.load_many(requests)
     values: list[TrendValue] = []

@@ -77,21 +77,58 @@ class Basis:
         return row.enforcement if row else meter_rules.default_enforcement(meter_key)
 
     def cycle_range(self, cycle: cycles.Cycle | None = None) -> RollupRequest:
+        """A cycle's events up to `at`, through its cycle rows where they serve."""
         cycle = cycle or self.cycle
+        end = min(cycle.end, self.as_of)
+        # Through the cycle rows less what lies after `at`: cheap for a past cycle
+        # and a live page (the rest of the cycle is the future); a page pinned early
+        # in a cycle reads its hours instead.
+        through_rows = self.rows_complete(cycle) and (
+            self.scope.live or end - cycle.start >= cycle.end - end
+        )
         return RollupRequest(
-            self.scope.id, "total", cycle.start, min(cycle.end, self.as_of)
+            self.scope.id,
+            "total",
+            cycle.start,
+            end,
+            cycle=cycle if through_rows else None,
         )
 
     def cumulative_range(self, end: datetime | None = None) -> RollupRequest:
         """Cumulative meters from the beginning: named, so the primary key reads only
-        their rows of the history, not every meter's."""
+        their rows of the history, not every meter's; through the cycle rows of every
+        cycle when they are all complete."""
         cumulative = tuple(m.key for m in self.catalog if m.resets is Resets.NEVER)
+        end = min(end or self.as_of, self.as_of)
+        cycle = self.cycle_ending(end)
+        complete = self.scope.organization.cycle_rollups_from is None
         return RollupRequest(
             self.scope.id,
             "total",
             None,
-            min(end or self.as_of, self.as_of),
+            end,
             cumulative,
+            cycle=cycle if complete else None,
+        )
+
+    def rows_complete(self, cycle: cycles.Cycle) -> bool:
+        """Whether `usage_cycle_rollups` hold every event of `cycle`."""
+        complete_from = self.scope.organization.cycle_rollups_from
+        return complete_from is None or cycle.start >= complete_from
+
+    def cycle_ending(self, end: datetime) -> cycles.Cycle:
+        """The cycle a range ending (exclusively) at `end` ends in."""
+        if self.cycle.start < end <= self.cycle.end:
+            return self.cycle
+        instant = end - _AFTER
+        subscription = self.subscription
+        if subscription is None:
+            return cycles.cycle_for(cycles.UNSUBSCRIBED_ANCHOR, instant)
+        return cycles.cycle_for(
+            subscription.anchor,
+            instant,
+            subscription.current_period_start,
+            subscription.current_period_end,
         )
 
     def cycles_back(self, count: int) -> list[cycles.Cycle]:

@@ -143,6 +143,10 @@ class Organization(Base):
     """Moved by every usage write the hot counters did not see (decisions taken from
     SQL, allocation and subscription changes): counters built at another version are
     rebuilt from SQL before they decide (`store.counters`)."""
+    cycle_rollups_from: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """`usage_cycle_rollups` hold every event of the cycles starting at or after this
+    instant (None: of every cycle). Moved forward when the subscription changes its
+    cycles after usage was recorded: rows written before were keyed by the old ones."""
 
 
 class Subscription(Base):
@@ -229,7 +233,13 @@ class Workspace(Base):
 
 
 class UsageEvent(Base):
-    """One accepted usage event, append-only. Never holds prompts or payloads."""
+    """One accepted usage event, append-only. Never holds prompts or payloads.
+
+    No foreign keys (migration 0003): the write path validates the organization (its
+    row locked), the meter, the user's membership and the workspace before inserting,
+    and a key's check per row cost most of a thousand-event insert. Deleting an
+    organization does not cascade here: delete its events first.
+    """
 
     __tablename__ = "usage_events"
 
@@ -238,11 +248,9 @@ class UsageEvent(Base):
         primary_key=True,
         autoincrement=True,
     )
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str] = mapped_column(String(200))
-    meter_key: Mapped[str] = mapped_column(ForeignKey("meters.key"))
+    meter_key: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[Decimal] = mapped_column(Amount)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -298,6 +306,35 @@ class UsageRollup(Base):
     __table_args__ = (Index(None, "organization_id", "dimension", "hour"),)
 
 
+class UsageCycleRollup(Base):
+    """Per billing cycle pre-aggregates: the hourly rows' sums per cycle.
+
+    Same dimensions and sums as `UsageRollup`, keyed by the start of the cycle each
+    event was decided in (UTC calendar months without a subscription). A page's
+    figures for a cycle read one row per meter and key instead of ~720 hourly ones,
+    so their cost no longer follows the history's length
+    (`Organization.cycle_rollups_from` says which cycles are complete).
+    """
+
+    __tablename__ = "usage_cycle_rollups"
+
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    meter_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    dimension_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    cycle_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(Amount)
+    credits: Mapped[Decimal] = mapped_column(Amount)
+    cost_usd: Mapped[Decimal] = mapped_column(Amount)
+    free_units_used: Mapped[Decimal] = mapped_column(Amount)
+    events: Mapped[int] = mapped_column(BigInteger)
+    unpriced_events: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index(None, "organization_id", "dimension", "cycle_start"),)
+
+
 class CreditGrant(Base):
     """A BONUS or PURCHASED credit grant; `spent` is kept with every draw from it."""
 
@@ -316,7 +353,12 @@ class CreditGrant(Base):
 
 
 class CreditDraw(Base):
-    """The spending ledger: which pool paid how much of which event (append-only)."""
+    """The spending ledger: which pool paid how much of which event (append-only).
+
+    No foreign keys (migration 0003): a draw is inserted by the statement that
+    inserts its event (joined to the new event ids), for an organization the write
+    path has validated and locked; a key's check per row cost most of the insert.
+    """
 
     __tablename__ = "credit_draws"
 
@@ -325,10 +367,10 @@ class CreditDraw(Base):
         primary_key=True,
         autoincrement=True,
     )
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
+    organization_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), index=True
     )
-    event_id: Mapped[int] = mapped_column(ForeignKey("usage_events.id"), index=True)
     cycle_start: Mapped[datetime] = mapped_column(UtcDateTime)
     kind: Mapped[CreditPoolKind] = mapped_column(_enum(CreditPoolKind))
     grant_id: Mapped[str | None] = mapped_column(String(64))

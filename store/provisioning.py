@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.amounts import SCALE, quantity_problem
@@ -35,6 +35,7 @@ from rules.enums import (
 from rules.meters import default_enforcement
 from store.catalog import MeterSpec
 from store.catalog_cache import catalog_changed
+from store.decisions import FUTURE_TOLERANCE
 from store.errors import Rejected, UserError
 from store.models import (
     CreditGrant,
@@ -49,6 +50,7 @@ from store.models import (
     PlanSeatCap,
     Reconciliation,
     Subscription,
+    UsageCycleRollup,
     User,
     Workspace,
     WorkspaceGroup,
@@ -615,6 +617,7 @@ async def set_subscription(
     checks.raise_if_any()
 
     subscription = await _locked_subscription(session, spec.organization_id)
+    cycles_before = _cycles_of(subscription)
     if subscription is None:
         subscription = Subscription(
             organization_id=spec.organization_id, anchor=spec.anchor or now
@@ -631,8 +634,44 @@ async def set_subscription(
     if subscription.updated_at is None or session.is_modified(subscription):
         subscription.updated_at = now
         await _counters_changed(session, spec.organization_id)  # cycles may move
+    if _cycles_of(subscription) != cycles_before:
+        await _cycle_rollups_changed(session, spec.organization_id, now)
     await session.flush()
     return subscription
+
+
+def _cycles_of(
+    subscription: Subscription | None,
+) -> tuple[datetime | None, datetime | None, datetime | None] | None:
+    """What defines an organization's billing cycles (None: calendar months)."""
+    if subscription is None:
+        return None
+    return (
+        subscription.anchor,
+        subscription.current_period_start,
+        subscription.current_period_end,
+    )
+
+
+async def _cycle_rollups_changed(
+    session: AsyncSession, organization_id: str, now: datetime
+) -> None:
+    """The cycles moved: cycle rows written so far are keyed by the old ones, so
+    only cycles starting after every such event (stamped up to five minutes ahead)
+    are complete. Without usage yet there is nothing to redo."""
+    recorded = await session.scalar(
+        select(exists().where(UsageCycleRollup.organization_id == organization_id))
+    )
+    if not recorded:
+        return
+    organization = await session.get(Organization, organization_id)
+    assert organization is not None  # checked by `_organization`
+    complete_from = now + FUTURE_TOLERANCE
+    if (
+        organization.cycle_rollups_from is None
+        or organization.cycle_rollups_from < complete_from
+    ):
+        organization.cycle_rollups_from = complete_from
 
 
 async def upsert_member(

@@ -16,8 +16,8 @@ so a read costs the hours it spans, never the number of events.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, cast
@@ -42,9 +42,9 @@ from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rules.cycles import as_utc
+from rules.cycles import UNSUBSCRIBED_ANCHOR, Cycle, as_utc, cycle_for
 from rules.enums import AiFeature, UsageSource
-from store.models import UsageEvent, UsageRollup
+from store.models import UsageCycleRollup, UsageEvent, UsageRollup
 from store.types import Amount
 
 AI_SPEND_METER = "ai_spend_usd"
@@ -55,7 +55,9 @@ DIMENSIONS = ("total", "source", "user", "workspace", "feature", "feature_model"
 _HOUR = timedelta(hours=1)
 _ZERO = Decimal(0)
 _ROLLUPS = cast(Table, UsageRollup.__table__)
+_CYCLE_ROLLUPS = cast(Table, UsageCycleRollup.__table__)
 _KEY_COLUMNS = ("organization_id", "meter_key", "dimension", "dimension_key", "hour")
+_CYCLE_KEY_COLUMNS = (*_KEY_COLUMNS[:-1], "cycle_start")
 _SUM_COLUMNS = (
     "quantity",
     "credits",
@@ -103,6 +105,8 @@ class RollupEvent(Protocol):
     def meter_key(self) -> str: ...
     @property
     def occurred_at(self) -> datetime: ...
+    @property
+    def cycle_start(self) -> datetime | None: ...
     @property
     def quantity(self) -> Decimal: ...
     @property
@@ -167,18 +171,31 @@ def dimension_keys(event: RollupEvent) -> Iterator[tuple[str, str]]:
             yield "feature_model", f"{event.feature.name}|{event.model}"
 
 
+def cycle_of(event: RollupEvent) -> datetime:
+    """The start of the cycle an event counts in: its billing cycle, or the UTC
+    calendar month without a subscription (as pages and decisions count it)."""
+    if event.cycle_start is not None:
+        return as_utc(event.cycle_start)
+    return cycle_for(UNSUBSCRIBED_ANCHOR, as_utc(event.occurred_at)).start
+
+
+def _hour_of_event(event: RollupEvent) -> datetime:
+    return hour_of(event.occurred_at)
+
+
 def _aggregate(
     events: Sequence[RollupEvent],
+    period_of: Callable[[RollupEvent], datetime] = _hour_of_event,
 ) -> dict[tuple[str, str, str, str, datetime], Totals]:
-    # Events alike in every key (organization, hour, source, user, workspace,
+    # Events alike in every key (organization, period, source, user, workspace,
     # feature, model) are summed first and their dimension keys listed once: a bulk
     # batch of a thousand events is mostly a few such groups.
     alike: dict[tuple[Any, ...], tuple[RollupEvent, dict[str, Totals]]] = {}
     for event in events:
-        hour = hour_of(event.occurred_at)
+        period = period_of(event)
         group = (
             event.organization_id,
-            hour,
+            period,
             event.source,
             event.user_id,
             event.workspace_id,
@@ -192,11 +209,11 @@ def _aggregate(
         for meter, totals in meter_contributions(event):
             sums[meter] = sums[meter] + totals
     rows: dict[tuple[str, str, str, str, datetime], Totals] = defaultdict(Totals.zero)
-    for (org_id, hour, *_), (first, sums) in alike.items():
+    for (org_id, period, *_), (first, sums) in alike.items():
         keys = list(dimension_keys(first))
         for meter, totals in sums.items():
             for dimension, key in keys:
-                row = (org_id, meter, dimension, key, hour)
+                row = (org_id, meter, dimension, key, period)
                 rows[row] = rows[row] + totals
     return rows
 
@@ -209,31 +226,45 @@ def aggregate(
     return _aggregate(events)
 
 
+def aggregate_cycles(
+    events: Sequence[RollupEvent],
+) -> dict[tuple[str, str, str, str, datetime], Totals]:
+    """The same per cycle, keyed (organization, meter, dimension, dimension key,
+    cycle start): the `usage_cycle_rollups` rows."""
+    return _aggregate(events, cycle_of)
+
+
 async def add_to_rollups(session: AsyncSession, events: Sequence[RollupEvent]) -> None:
-    """Add accepted events to their hourly rows: one multi-row upsert per call.
+    """Add accepted events to their hourly and cycle rows: one multi-row upsert per
+    table and call.
 
     Events are aggregated in Python first, so a batch of a thousand events in one hour
     writes a handful of rows. Rows are written in key order so concurrent writers
     touching the same rows always lock them in the same order. On SQLite a call with
     more rows than one statement's parameters allow is split into several upserts.
     """
-    aggregated = _aggregate(events)
-    if not aggregated:
-        return
-    rows = [
-        dict(zip(_KEY_COLUMNS, key, strict=True)) | _totals_row(aggregated[key])
-        for key in sorted(aggregated)
-    ]
     dialect = (await session.connection()).dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(_ROLLUPS).from_select(
-            list(rows[0]), unnested_rows(_ROLLUPS, rows)
-        )
-        await session.execute(_adding(statement))
-        return
-    for first in range(0, len(rows), _ROWS_PER_STATEMENT):
-        chunk = rows[first : first + _ROWS_PER_STATEMENT]
-        await session.execute(_adding(sqlite.insert(_ROLLUPS).values(chunk)))
+    for table, key_columns, aggregated in (
+        (_ROLLUPS, _KEY_COLUMNS, _aggregate(events)),
+        (_CYCLE_ROLLUPS, _CYCLE_KEY_COLUMNS, aggregate_cycles(events)),
+    ):
+        if not aggregated:
+            continue
+        rows = [
+            dict(zip(key_columns, key, strict=True)) | _totals_row(aggregated[key])
+            for key in sorted(aggregated)
+        ]
+        if dialect == "postgresql":
+            statement = postgresql.insert(table).from_select(
+                list(rows[0]), unnested_rows(table, rows)
+            )
+            await session.execute(_adding(statement, table, key_columns))
+            continue
+        for first in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[first : first + _ROWS_PER_STATEMENT]
+            await session.execute(
+                _adding(sqlite.insert(table).values(chunk), table, key_columns)
+            )
 
 
 def _totals_row(totals: Totals) -> dict[str, Any]:
@@ -247,13 +278,13 @@ def _totals_row(totals: Totals) -> dict[str, Any]:
     }
 
 
-def _adding(statement: PgInsert | SqliteInsert) -> PgInsert | SqliteInsert:
+def _adding(
+    statement: PgInsert | SqliteInsert, table: Table, key_columns: Sequence[str]
+) -> PgInsert | SqliteInsert:
     """ON CONFLICT DO UPDATE adding the new sums to the existing ones."""
     return statement.on_conflict_do_update(
-        index_elements=list(_KEY_COLUMNS),
-        set_={
-            name: _ROLLUPS.c[name] + statement.excluded[name] for name in _SUM_COLUMNS
-        },
+        index_elements=list(key_columns),
+        set_={name: table.c[name] + statement.excluded[name] for name in _SUM_COLUMNS},
     )
 
 
@@ -292,6 +323,26 @@ class RollupRequest:
     meter_keys: tuple[str, ...] | None = None
     dimension_keys: tuple[str, ...] | None = None
     """Only these keys of the dimension (e.g. one user's); None: every key."""
+    cycle: Cycle | None = None
+    """Read through this cycle's rows (`usage_cycle_rollups`): the range lies in the
+    cycle (with `start` None: ends in it), and the caller knows its rows, and with
+    `start` None every earlier cycle's, are complete. The sum is then the cycle rows
+    less the parts of the cycle outside the range, read hour by hour: cheap when the
+    range covers most of the cycle (a past cycle, the current one up to now)."""
+
+    def on(
+        self,
+        dimension: str,
+        meter_keys: tuple[str, ...] | None = None,
+        dimension_keys: tuple[str, ...] | None = None,
+    ) -> RollupRequest:
+        """The same range (and cycle) on another dimension, meters or keys."""
+        return replace(
+            self,
+            dimension=dimension,
+            meter_keys=meter_keys,
+            dimension_keys=dimension_keys,
+        )
 
 
 async def sum_rollups(
@@ -341,8 +392,14 @@ async def sum_rollups_many(
         index = literal(position, Integer()).label("request")
         parts.extend(
             part.add_columns(index)
-            for part in _parts(
-                request.organization_id, request.dimension, start, end, meters, keys
+            for part in _signed_parts(
+                request.organization_id,
+                request.dimension,
+                start,
+                end,
+                meters,
+                keys,
+                request.cycle,
             )
         )
     results: list[dict[tuple[str, str], Totals]] = [{} for _ in requests]
@@ -356,7 +413,7 @@ async def sum_rollups_many(
         *(func.sum(combined.c[name]).label(name) for name in _SUM_COLUMNS),
     ).group_by(combined.c.request, combined.c.meter_key, combined.c.dimension_key)
     for row in await session.execute(query):
-        results[row.request][(row.meter_key, row.dimension_key)] = Totals(
+        totals = Totals(
             row.quantity,
             row.credits,
             row.cost_usd,
@@ -364,7 +421,81 @@ async def sum_rollups_many(
             int(row.events),
             int(row.unpriced_events),
         )
+        # A key whose events all fell outside the range (taken back from a cycle
+        # row) sums to nothing: as if no row had been read, like the hourly path.
+        if totals != _NOTHING:
+            results[row.request][(row.meter_key, row.dimension_key)] = totals
     return results
+
+
+_NOTHING = Totals.zero()
+
+
+def _signed_parts(
+    organization_id: str,
+    dimension: str,
+    start: datetime | None,
+    end: datetime,
+    meters: list[str] | None,
+    keys: list[str] | None,
+    cycle: Cycle | None,
+) -> list[Select[Any]]:
+    """The selects whose union sums [start, end): hour by hour, or through the
+    cycle's rows less the spans of the cycle outside the range (negated)."""
+    if cycle is None:
+        return _parts(organization_id, dimension, start, end, meters, keys)
+    if end > cycle.end or (start is not None and start < cycle.start):
+        raise ValueError(f"[{start}, {end}) is not within the cycle {cycle}")
+    parts = [_cycle_rows(organization_id, dimension, start, cycle, meters, keys)]
+    outside = [(end, cycle.end)]
+    if start is not None:
+        outside.append((cycle.start, start))
+    for span_start, span_end in outside:
+        if span_start < span_end:
+            parts.extend(
+                _negated(part)
+                for part in _parts(
+                    organization_id, dimension, span_start, span_end, meters, keys
+                )
+            )
+    return parts
+
+
+def _cycle_rows(
+    organization_id: str,
+    dimension: str,
+    start: datetime | None,
+    cycle: Cycle,
+    meters: list[str] | None,
+    keys: list[str] | None,
+) -> Select[Any]:
+    """The cycle's rows; with `start` None also every earlier cycle's."""
+    table = UsageCycleRollup
+    conditions = [
+        table.organization_id == organization_id,
+        table.dimension == dimension,
+        table.cycle_start == cycle.start
+        if start is not None
+        else table.cycle_start <= cycle.start,
+    ]
+    if meters is not None:
+        conditions.append(table.meter_key.in_(meters))
+    if keys is not None:
+        conditions.append(table.dimension_key.in_(keys))
+    return select(
+        table.meter_key.label("meter_key"),
+        table.dimension_key.label("dimension_key"),
+        *(getattr(table, name).label(name) for name in _SUM_COLUMNS),
+    ).where(*conditions)
+
+
+def _negated(part: Select[Any]) -> Select[Any]:
+    inner = part.subquery()
+    return select(
+        inner.c.meter_key,
+        inner.c.dimension_key,
+        *((-inner.c[name]).label(name) for name in _SUM_COLUMNS),
+    )
 
 
 def _parts(

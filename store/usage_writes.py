@@ -3,11 +3,12 @@
 PostgreSQL gets one statement per call, whatever the number of events: the events are
 inserted from one JSON document (`json_to_recordset`), and data-modifying CTEs add
 their draws (joined to the inserted ids), the grants' and cycles' spending, the hourly
-rollups and, when asked, the organizations' `counters_version`. It runs on the asyncpg
-connection of the session's transaction: SQLAlchemy's per-value bind processing, and
-the driver's per-element array encoding, cost more than the database's work at a
-thousand events. Amounts travel as decimal strings, never as floats. SQLite (one
-writer, the embedded default) uses a few SQLAlchemy Core statements.
+and per-cycle rollups and, when asked, the organizations' `counters_version`. It runs
+on the asyncpg connection of the session's transaction: SQLAlchemy's per-value bind
+processing, and the driver's per-element array encoding, cost more than the
+database's work at a thousand events. Amounts travel as decimal strings, never as
+floats. SQLite (one writer, the embedded default) uses a few SQLAlchemy Core
+statements.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from store.models import (
     Organization,
     UsageEvent,
 )
-from store.rollups import add_to_rollups, aggregate
+from store.rollups import Totals, add_to_rollups, aggregate, aggregate_cycles
 from store.types import Amount
 from store.usage_loads import MONTHLY_POOL
 
@@ -103,6 +104,27 @@ WITH events AS (
         free_units_used = usage_rollups.free_units_used + excluded.free_units_used,
         events = usage_rollups.events + excluded.events,
         unpriced_events = usage_rollups.unpriced_events + excluded.unpriced_events
+), cycle_rollups AS (
+    INSERT INTO usage_cycle_rollups (
+        organization_id, meter_key, dimension, dimension_key, cycle_start,
+        quantity, credits, cost_usd, free_units_used, events, unpriced_events
+    )
+    SELECT o, m, d, k, h, q, cr, c, fr, n, un
+    FROM json_to_recordset($12::json) AS r(
+        o varchar, m varchar, d varchar, k varchar, h timestamptz, q numeric,
+        cr numeric, c numeric, fr numeric, n bigint, un bigint
+    )
+    ORDER BY o, m, d, k, h
+    ON CONFLICT (organization_id, meter_key, dimension, dimension_key, cycle_start)
+    DO UPDATE SET
+        quantity = usage_cycle_rollups.quantity + excluded.quantity,
+        credits = usage_cycle_rollups.credits + excluded.credits,
+        cost_usd = usage_cycle_rollups.cost_usd + excluded.cost_usd,
+        free_units_used = usage_cycle_rollups.free_units_used
+            + excluded.free_units_used,
+        events = usage_cycle_rollups.events + excluded.events,
+        unpriced_events = usage_cycle_rollups.unpriced_events
+            + excluded.unpriced_events
 ), versions AS (
     UPDATE organizations SET counters_version = counters_version + 1
     WHERE id = ANY($11::varchar[])
@@ -162,8 +184,9 @@ async def _write_postgres(
             [(*key, amount) for key, amount in sorted(_cycle_spending(draws).items())],
             5,
         ),
-        _json_rollups(accepted),
+        _json_rollups(aggregate(accepted)),
         sorted(advance),
+        _json_rollups(aggregate_cycles(accepted)),
     )
 
 
@@ -223,9 +246,10 @@ def _json_draws(draws: list[tuple[StoredEvent, Draw]]) -> str:
     ).decode()
 
 
-def _json_rollups(accepted: list[StoredEvent]) -> str:
-    """One row per hour, meter and dimension key; the statement writes them in key
-    order, so racing writers lock the rows they share in the same order."""
+def _json_rollups(rows: dict[tuple[str, str, str, str, datetime], Totals]) -> str:
+    """One row per hour (or cycle), meter and dimension key; the statement writes
+    them in key order, so racing writers lock the rows they share in the same
+    order."""
     return orjson.dumps(
         [
             {
@@ -241,9 +265,7 @@ def _json_rollups(accepted: list[StoredEvent]) -> str:
                 "n": totals.events,
                 "un": totals.unpriced_events,
             }
-            for (org, meter, dimension, key, hour), totals in aggregate(
-                accepted
-            ).items()
+            for (org, meter, dimension, key, hour), totals in rows.items()
         ]
     ).decode()
 

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rules.cycles import UNSUBSCRIBED_ANCHOR, cycle_for
 from rules.enums import AiFeature, BillingModel, BillingState, UsageSource
 from store.db import SessionFactory, StatementCounter
-from store.models import Organization, UsageEvent, UsageRollup
+from store.models import Organization, UsageCycleRollup, UsageEvent, UsageRollup
 from store.rollups import (
     RollupRequest,
     Totals,
@@ -352,7 +353,7 @@ def _by_hand(
     return result
 
 
-async def test_one_statement_per_call_whatever_the_number_of_events(
+async def test_one_statement_per_table_whatever_the_number_of_events(
     sessions: SessionFactory, engine: AsyncEngine
 ) -> None:
     few = [event("voice", "1", at(0.5))]
@@ -364,13 +365,15 @@ async def test_one_statement_per_call_whatever_the_number_of_events(
             await session.flush()
             with StatementCounter(engine) as counter:
                 await add_to_rollups(session, batch)
-            assert counter.count == 1
+            # The hourly rows, then the cycle rows.
+            assert counter.count == 2
         async with sessions() as session:
             with StatementCounter(engine) as counter:
                 await sum_rollups(session, ORG, "user", at(0.25), at(4.5))
             assert counter.count == 1
         async with sessions() as session, session.begin():
             await session.execute(delete(UsageRollup))
+            await session.execute(delete(UsageCycleRollup))
 
 
 async def test_more_rows_than_one_statement_holds_are_all_written(
@@ -447,3 +450,79 @@ async def test_no_events_sum_to_nothing(sessions: SessionFactory) -> None:
     async with sessions() as session:
         assert await sum_rollups(session, ORG, "total", None, at(1)) == {}
         assert await session.scalar(select(func.count()).select_from(UsageRollup)) == 0
+
+
+async def test_cycle_rows_hold_each_calendar_month_without_a_subscription(
+    sessions: SessionFactory,
+) -> None:
+    march, april = (
+        datetime(2025, 3, 31, 23, 30, tzinfo=UTC),
+        datetime(2025, 4, 1, 0, 30, tzinfo=UTC),
+    )
+    await record(
+        sessions,
+        [event("voice", "2", march), event("voice", "3", april, user_id="ann")],
+    )
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                select(
+                    UsageCycleRollup.cycle_start,
+                    UsageCycleRollup.dimension,
+                    UsageCycleRollup.quantity,
+                ).order_by(UsageCycleRollup.cycle_start, UsageCycleRollup.dimension)
+            )
+        ).all()
+    assert [(start.month, dimension, q) for start, dimension, q in rows] == [
+        (3, "source", Decimal(2)),
+        (3, "total", Decimal(2)),
+        (4, "source", Decimal(3)),
+        (4, "total", Decimal(3)),
+        (4, "user", Decimal(3)),
+    ]
+
+
+async def test_sums_through_cycle_rows_match_the_events_for_random_ranges(
+    sessions: SessionFactory,
+) -> None:
+    generator = random.Random(20251122)
+    first = datetime(2025, 1, 20, tzinfo=UTC)
+    events = [
+        event(
+            generator.choice(["voice", "ai_text", "storage_bytes"]),
+            str(Decimal(generator.randint(-5, 50)) / 4),
+            first + timedelta(minutes=generator.randint(0, 90 * 24 * 60)),
+            credits=str(Decimal(generator.randint(0, 9)) / 8),
+            cost_usd=generator.choice([None, "0.000125", "1.5"]),
+            user_id=generator.choice([None, "ann", "bob"]),
+        )
+        for _ in range(300)
+    ]
+    await record(sessions, events)
+    async with sessions() as session:
+        for _ in range(20):
+            inside = first + timedelta(minutes=generator.randint(0, 90 * 24 * 60))
+            cycle = cycle_for(UNSUBSCRIBED_ANCHOR, inside)
+            start = cycle.start + (inside - cycle.start) * generator.random()
+            end = start + (cycle.end - start) * generator.random()
+            for dimension in ("total", "user"):
+                for since in (start, None):
+                    request = RollupRequest(ORG, dimension, since, end, cycle=cycle)
+                    [found] = await sum_rollups_many(session, [request])
+                    assert found == _by_hand(events, dimension, since, end), (
+                        dimension,
+                        since,
+                        end,
+                    )
+
+
+async def test_a_range_outside_its_cycle_is_a_programming_error(
+    sessions: SessionFactory,
+) -> None:
+    cycle = cycle_for(UNSUBSCRIBED_ANCHOR, T0)
+    request = RollupRequest(
+        ORG, "total", None, cycle.end + timedelta(hours=1), cycle=cycle
+    )
+    async with sessions() as session:
+        with pytest.raises(ValueError, match="not within the cycle"):
+            await sum_rollups_many(session, [request])
