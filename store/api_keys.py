@@ -109,29 +109,36 @@ async def revoke_api_key(session: AsyncSession, key_id: str, now: datetime) -> N
 async def find_active_key(
     session: AsyncSession, secret: str, now: datetime
 ) -> KeyRecord | None:
-    """The live key behind a secret, touching its last-used time; None if unknown."""
-    key = await session.scalar(
-        select(ApiKey).where(
-            ApiKey.secret_hash == hash_api_key(secret), ApiKey.revoked_at.is_(None)
-        )
-    )
-    if key is None:
-        return None
-    organization_ids = tuple(
-        (
-            await session.scalars(
-                select(ApiKeyOrganization.organization_id)
-                .where(ApiKeyOrganization.api_key_id == key.id)
-                .order_by(ApiKeyOrganization.organization_id)
-            )
-        ).all()
-    )
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+    """The live key behind a secret, touching its last-used time; None if unknown.
+
+    One statement reads the key and its organizations (a row per organization): it
+    runs before every request made with a key."""
+    rows = (
         await session.execute(
-            update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
+            select(
+                ApiKey.id,
+                ApiKey.kind,
+                ApiKey.name,
+                ApiKey.last_used_at,
+                ApiKeyOrganization.organization_id,
+            )
+            .outerjoin(ApiKeyOrganization, ApiKeyOrganization.api_key_id == ApiKey.id)
+            .where(
+                ApiKey.secret_hash == hash_api_key(secret), ApiKey.revoked_at.is_(None)
+            )
+            .order_by(ApiKeyOrganization.organization_id)
+        )
+    ).all()
+    if not rows:
+        return None
+    key_id, kind, name, last_used_at, _ = rows[0]
+    organization_ids = tuple(row[4] for row in rows if row[4] is not None)
+    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
+        await session.execute(
+            update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now)
         )
         await session.commit()
-    return KeyRecord(key.id, key.kind, key.name, organization_ids)
+    return KeyRecord(key_id, kind, name, organization_ids)
 
 
 async def key_records(

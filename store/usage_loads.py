@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import (
     ColumnElement,
@@ -71,6 +71,33 @@ class MeterInfo:
     resets: Resets
 
 
+class LimitTerms(Protocol):
+    """What decisions read of a plan limit (a `PlanLimit` row has it)."""
+
+    @property
+    def limit(self) -> Decimal | None: ...
+    @property
+    def per_seat(self) -> bool: ...
+    @property
+    def enforcement(self) -> Enforcement: ...
+    @property
+    def free_units(self) -> Decimal | None: ...
+    @property
+    def credits_per_unit(self) -> Decimal | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A plan limit as decisions read it, without an ORM instance's bookkeeping
+    (constructing those cost more than the rest of a usage check)."""
+
+    limit: Decimal | None
+    per_seat: bool
+    enforcement: Enforcement
+    free_units: Decimal | None
+    credits_per_unit: Decimal | None
+
+
 @dataclass(frozen=True)
 class Terms:
     """What an organization's subscription and plan say, as decisions need it."""
@@ -83,7 +110,7 @@ class Terms:
     ai_paused: bool
     granted: Decimal
     """The MONTHLY pool of every cycle."""
-    limits: dict[str, PlanLimit]
+    limits: Mapping[str, LimitTerms]
 
     def limit(self, meter: str) -> Decimal | None:
         row = self.limits.get(meter)
@@ -234,7 +261,7 @@ def terms_of(
     monthly_credits: Decimal | None,
     credits_per_seat: Decimal | None,
     credits_per_usd: Decimal | None,
-    limits: dict[str, PlanLimit],
+    limits: Mapping[str, LimitTerms],
 ) -> Terms:
     """A subscription and its plan as decisions read them (one rule for both the
     statement-per-part loaders here and the one-statement one on PostgreSQL)."""

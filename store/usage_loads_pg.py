@@ -41,8 +41,7 @@ from rules.enums import (
     SubscriptionStatus,
 )
 from rules.pricing import ModelRates
-from store.models import PlanLimit
-from store.usage_loads import Grant, Lock, MeterInfo, Org, terms_of
+from store.usage_loads import Grant, Limit, Lock, MeterInfo, Org, terms_of
 
 _LOCK = {
     "share": "SELECT id FROM organizations WHERE id = ANY($1::varchar[]) "
@@ -184,16 +183,10 @@ def _orgs(
     term_rows: list[tuple[Any, ...]],
     limit_rows: list[tuple[Any, ...]],
 ) -> dict[str, Org]:
-    limits: dict[str, dict[str, PlanLimit]] = defaultdict(dict)
+    limits: dict[str, dict[str, Limit]] = defaultdict(dict)
     for plan_key, meter_key, limit, per_seat, enforcement, free, per_unit in limit_rows:
-        limits[plan_key][meter_key] = PlanLimit(
-            plan_key=plan_key,
-            meter_key=meter_key,
-            limit=limit,
-            per_seat=per_seat,
-            enforcement=Enforcement[enforcement],
-            free_units=free,
-            credits_per_unit=per_unit,
+        limits[plan_key][meter_key] = Limit(
+            limit, per_seat, Enforcement[enforcement], free, per_unit
         )
     terms = {}
     for row in term_rows:
