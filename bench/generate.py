@@ -562,7 +562,9 @@ async def drop(database: str) -> None:
         await admin.close()
 
 
-async def generate(sizes: Sequence[str], database: str) -> dict[str, Any]:
+async def generate(
+    sizes: Sequence[str], database: str, output: Path = DATASET
+) -> dict[str, Any]:
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     start = end.replace(minute=0) - timedelta(days=DAYS)
     anchor = start.replace(day=1, hour=0)
@@ -627,9 +629,14 @@ async def generate(sizes: Sequence[str], database: str) -> dict[str, Any]:
         await pool.close()
         await engine.dispose()
     dataset["generated_in_seconds"] = round(time.perf_counter() - started, 1)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    DATASET.write_text(json.dumps(dataset, indent=2) + "\n")
+    save_dataset(dataset, output)
     return dataset
+
+
+def save_dataset(dataset: dict[str, Any], output: Path) -> None:
+    """Written once, at the end of a load that took minutes: blocking is harmless."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(dataset, indent=2) + "\n")
 
 
 async def generate_rows(
@@ -670,12 +677,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10k,1m")
     parser.add_argument("--database", default="ug_bench")
+    parser.add_argument(
+        "--output", type=Path, default=DATASET, help="where to write the dataset file"
+    )
     args = parser.parse_args()
     sizes = [size.strip().lower() for size in args.sizes.split(",") if size.strip()]
     unknown = set(sizes) - set(SIZES)
     if unknown:
         parser.error(f"unknown sizes: {sorted(unknown)} (known: {list(SIZES)})")
-    asyncio.run(generate(sizes, args.database))
+    asyncio.run(generate(sizes, args.database, args.output))
 
 
 if __name__ == "__main__":
