@@ -85,6 +85,7 @@ _TEXT_LIMITS = {
     "definitionName": 200,
 }
 _DUPLICATE_MESSAGE = "An event with this idempotency key was already recorded."
+_NO_TOKENS = TokenCounts()
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,31 @@ def _invalid(message: str) -> _Denied:
     return _Denied(UsageStatus.INVALID, UsageDecisionCode.INVALID, message)
 
 
+@dataclass(slots=True)
+class _Shape:
+    """What events alike in everything but their key and time share within a call:
+    their validation (up to and after the time's check), their stored amounts and
+    their counter plans per cycle and set of live grants (`Books._shape`)."""
+
+    before_time: str | None
+    after_time: str | None
+    org: Org | None
+    """None when the events are invalid whatever their key and time."""
+    quantity: Decimal
+    source: UsageSource
+    tokens: TokenCounts
+    cost: Decimal | None = None
+    unpriced: bool = False
+    bodies: dict[tuple[datetime, tuple[str, ...]], tuple[EventPlan, str | None]] = (
+        field(default_factory=dict)
+    )
+
+    def cycle_start(self, cycle: Cycle) -> datetime | None:
+        """What is stored as the event's cycle: none without a subscription."""
+        assert self.org is not None
+        return None if self.org.terms is None else cycle.start
+
+
 @dataclass
 class Plan:
     """A call's events after everything decided without counters."""
@@ -255,6 +281,10 @@ class Books:
         default_factory=dict
     )
     _live: dict[tuple[str, datetime], tuple[str, ...]] = field(default_factory=dict)
+    _every_grant: dict[str, tuple[datetime | None, tuple[str, ...]]] = field(
+        default_factory=dict
+    )
+    _shapes: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
 
     @classmethod
     async def load(
@@ -324,25 +354,84 @@ class Books:
             plans=[None] * len(specs),
             denials=[None] * len(specs),
         )
+        outcomes, drafts, plans, denials = (
+            plan.outcomes,
+            plan.drafts,
+            plan.plans,
+            plan.denials,
+        )
+        now = self.now
+        latest = now + FUTURE_TOLERANCE
+        positions: list[int] | None = None
+        events: list[EventPlan] | None = None
+        last_org: str | None = None
         for index, spec in enumerate(specs):
-            try:
-                event = self._drafted(spec, recorded)
-            except _Denied as denial:
-                plan.outcomes[index] = EventOutcome(
-                    index,
-                    spec.idempotency_key,
-                    denial.status,
-                    denial.code,
-                    denial.message,
+            key = spec.idempotency_key
+            shape = self._shape(spec)
+            # The order of `_problem`: the key, the shape's checks before the time,
+            # the time, the shape's checks after it.
+            problem = _key_problem(key) or shape.before_time
+            occurred = spec.occurred_at
+            if problem is None and occurred is not None:
+                problem = _time_problem(occurred, latest)
+            problem = problem or shape.after_time
+            if problem is not None:
+                outcomes[index] = EventOutcome(
+                    index, key, UsageStatus.INVALID, UsageDecisionCode.INVALID, problem
                 )
                 continue
-            key = spec.idempotency_key if claiming else None
-            planned, denial_message = self._planned(spec, event, key, plan)
-            plan.drafts[index] = event
-            plan.plans[index] = planned
-            plan.denials[index] = denial_message
-            plan.positions.setdefault(event.organization_id, []).append(index)
-            plan.events.setdefault(event.organization_id, []).append(planned)
+            org = shape.org
+            assert org is not None  # no problem: the organization is known
+            if (org.id, key) in recorded:
+                outcomes[index] = EventOutcome(
+                    index, key, UsageStatus.DUPLICATE, None, _DUPLICATE_MESSAGE
+                )
+                continue
+            occurred = now if occurred is None else occurred.astimezone(UTC)
+            cycle = org.cycle(occurred)
+            event = StoredEvent(
+                org.id,
+                key,
+                spec.meter,
+                shape.quantity,
+                occurred,
+                now,
+                cycle,
+                shape.cycle_start(cycle),
+                spec.user_id,
+                spec.workspace_id,
+                shape.source,
+                spec.feature,
+                spec.model,
+                shape.tokens,
+                shape.cost,
+                shape.unpriced,
+                _ZERO,
+                _ZERO,
+                spec.definition_id,
+                spec.definition_name,
+            )
+            body_key = (cycle.start, self._live_grants(org, occurred))
+            body = shape.bodies.get(body_key)
+            if body is None:
+                body = shape.bodies[body_key] = self._shared_body(spec, event)
+            shared, denials[index] = body
+            drafts[index] = event
+            plans[index] = planned = EventPlan(
+                key if claiming else None,
+                shared.checks,
+                shared.charge,
+                shared.adds,
+                shared.denial,
+            )
+            if org.id != last_org:
+                last_org = org.id
+                positions = plan.positions.setdefault(org.id, [])
+                events = plan.events.setdefault(org.id, [])
+            assert positions is not None
+            assert events is not None
+            positions.append(index)
+            events.append(planned)
         for org_id in plan.sources:
             plan.loads[org_id] = {
                 name: self.grant_spent[source.grant]
@@ -351,25 +440,60 @@ class Books:
             }
         return plan
 
-    def _drafted(
-        self, spec: UsageEventSpec, recorded: set[tuple[str, str]]
-    ) -> StoredEvent:
-        """The event as it would be stored, or _Denied: INVALID, or DUPLICATE of a
-        key stored already (a key accepted earlier in the call is the counters')."""
-        problem = self._problem(spec)
-        if problem is not None:
-            raise _invalid(problem)
-        org = self.orgs[spec.organization_id]
-        if (org.id, spec.idempotency_key) in recorded:
-            raise _Denied(UsageStatus.DUPLICATE, None, _DUPLICATE_MESSAGE)
-        return self._priced(spec, org)
+    def _shape(self, spec: UsageEventSpec) -> _Shape:
+        """What `spec` shares with every event of the call alike in all but its key
+        and time (most of a bulk batch): validated, priced and planned once.
 
-    def _planned(
-        self, spec: UsageEventSpec, event: StoredEvent, key: str | None, plan: Plan
+        Keyed by the fields' values: equal amounts validate and price alike whatever
+        their digits (`rules.amounts.quantity_problem` reads only digits that would
+        be lost). Amounts that are not finite are not cached (not all are hashable).
+        """
+        cost = spec.cost_usd
+        if not spec.quantity.is_finite() or (cost is not None and not cost.is_finite()):
+            return self._new_shape(spec)
+        key = (
+            spec.organization_id,
+            spec.meter,
+            spec.quantity,
+            spec.user_id,
+            spec.workspace_id,
+            spec.source,
+            spec.feature,
+            spec.model,
+            spec.tokens,
+            cost,
+            spec.definition_id,
+            spec.definition_name,
+        )
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shapes[key] = self._new_shape(spec)
+        return shape
+
+    def _new_shape(self, spec: UsageEventSpec) -> _Shape:
+        before = self._problem_before_time(spec)
+        after = None if before is not None else self._problem_after_time(spec)
+        org = self.orgs.get(spec.organization_id)
+        if before is not None or after is not None or org is None:
+            return _Shape(before, after, None, _ZERO, UsageSource.API, _NO_TOKENS)
+        cost, unpriced = self._cost(spec)
+        return _Shape(
+            None,
+            None,
+            org,
+            quantize(spec.quantity),
+            spec.source or UsageSource.API,
+            spec.tokens or _NO_TOKENS,
+            cost,
+            unpriced,
+        )
+
+    def _shared_body(
+        self, spec: UsageEventSpec, event: StoredEvent
     ) -> tuple[EventPlan, str | None]:
-        """The event's plan: its key, and the checks, charge and additions that every
-        event of the same shape shares (computed once per call, and one object, which
-        the Redis script is sent once)."""
+        """The checks, charge and additions that every event of the same shape
+        shares (computed once per call, and one object, which the Redis script is
+        sent once); its key is the event's own."""
         org = self.orgs[event.organization_id]
         shape = (
             org.id,
@@ -384,18 +508,26 @@ class Books:
         body = self._bodies.get(shape)
         if body is None:
             body = self._bodies[shape] = self._body(spec, event)
-        planned, message = body
-        return EventPlan(
-            key, planned.checks, planned.charge, planned.adds, planned.denial
-        ), message
+        return body
 
     def _live_grants(self, org: Org, at: datetime) -> tuple[str, ...]:
         """The grants that may be drawn from at `at`: all the pools' draw order and
         balances depend on, so events of one shape share one `Charge` whatever their
-        time (its `at` is the first one's)."""
+        time (its `at` is the first one's). Before the first expiry that is every
+        grant (one tuple per organization, not one per instant)."""
         grants = self.grants.get(org.id)
         if not grants:
             return ()
+        every = self._every_grant.get(org.id)
+        if every is None:
+            expiries = [g.expires_at for g in grants if g.expires_at is not None]
+            every = self._every_grant[org.id] = (
+                min(expiries) if expiries else None,
+                tuple(grant.id for grant in grants),
+            )
+        first_expiry, ids = every
+        if first_expiry is None or at < first_expiry:
+            return ids
         found = self._live.get((org.id, at))
         if found is None:
             found = self._live[(org.id, at)] = tuple(
@@ -556,8 +688,14 @@ class Books:
 
     def _problem(self, spec: UsageEventSpec) -> str | None:
         """Why an event cannot be recorded at all, whatever the usage so far."""
-        if not spec.idempotency_key.strip():
-            return "The idempotency key must not be empty."
+        problem = _key_problem(spec.idempotency_key) or self._problem_before_time(spec)
+        if problem is None and spec.occurred_at is not None:
+            problem = _time_problem(spec.occurred_at, self.now + FUTURE_TOLERANCE)
+        return problem or self._problem_after_time(spec)
+
+    def _problem_before_time(self, spec: UsageEventSpec) -> str | None:
+        """The checks after the key's and before the time's, in `_problem`'s order:
+        they read no key and no time, so a shape of events shares them."""
         if (problem := self._text_problem(spec)) is not None:
             return problem
         if spec.organization_id not in self.orgs:
@@ -565,10 +703,10 @@ class Books:
         meter = self.meters.get(spec.meter)
         if meter is None:
             return f"Unknown meter {spec.meter!r}."
-        if (problem := self._quantity_problem(spec, meter)) is not None:
-            return problem
-        if (problem := self._time_problem(spec)) is not None:
-            return problem
+        return self._quantity_problem(spec, meter)
+
+    def _problem_after_time(self, spec: UsageEventSpec) -> str | None:
+        """The checks after the time's (members, workspaces, AI fields)."""
         org = spec.organization_id
         if spec.user_id is not None and (org, spec.user_id) not in self.members:
             return f"Unknown user {spec.user_id!r}: not a member of the organization."
@@ -580,8 +718,9 @@ class Books:
 
     @staticmethod
     def _text_problem(spec: UsageEventSpec) -> str | None:
+        """Over-long model or definition fields (the key's length is `_key_problem`,
+        checked before these)."""
         texts = {
-            "idempotency key": spec.idempotency_key,
             "model": spec.model,
             "definitionId": spec.definition_id,
             "definitionName": spec.definition_name,
@@ -605,16 +744,6 @@ class Books:
                 return "A release (negative quantity) cannot carry AI usage."
         return None
 
-    def _time_problem(self, spec: UsageEventSpec) -> str | None:
-        occurred = spec.occurred_at
-        if occurred is None:
-            return None
-        if occurred.tzinfo is None or occurred.utcoffset() is None:
-            return "occurredAt must carry a time zone."
-        if occurred > self.now + FUTURE_TOLERANCE:
-            return "occurredAt is more than 5 minutes in the future."
-        return None
-
     def _ai_problem(self, spec: UsageEventSpec) -> str | None:
         if spec.cost_usd is not None:
             problem = _amount_problem(spec.cost_usd, self.max_amount)
@@ -632,40 +761,6 @@ class Books:
             if any(count < 0 or count > _MAX_TOKENS for count in counts):
                 return "Token counts must be whole numbers from 0."
         return None
-
-    def _occurred_at(self, spec: UsageEventSpec) -> datetime:
-        """When the event happened (`now` when not said)."""
-        if spec.occurred_at is None:
-            return self.now
-        return spec.occurred_at.astimezone(UTC)
-
-    def _priced(self, spec: UsageEventSpec, org: Org) -> StoredEvent:
-        """The event with its cycle and dollar cost, not yet charged any credits."""
-        occurred = self._occurred_at(spec)
-        cost, unpriced = self._cost(spec)
-        cycle = org.cycle(occurred)
-        return StoredEvent(
-            organization_id=org.id,
-            idempotency_key=spec.idempotency_key,
-            meter_key=spec.meter,
-            quantity=quantize(spec.quantity),
-            occurred_at=occurred,
-            received_at=self.now,
-            cycle=cycle,
-            cycle_start=None if org.terms is None else cycle.start,
-            user_id=spec.user_id,
-            workspace_id=spec.workspace_id,
-            source=spec.source or UsageSource.API,
-            feature=spec.feature,
-            model=spec.model,
-            tokens=spec.tokens or TokenCounts(),
-            cost_usd=cost,
-            unpriced=unpriced,
-            credits=_ZERO,
-            free_units_used=_ZERO,
-            definition_id=spec.definition_id,
-            definition_name=spec.definition_name,
-        )
 
     def _cost(self, spec: UsageEventSpec) -> tuple[Decimal | None, bool]:
         """(dollar cost, unpriced): the given cost, else priced from the model table.
@@ -689,21 +784,28 @@ class Books:
         plan: Plan,
         decided: Mapping[str, Sequence[Decision]],
     ) -> tuple[list[EventOutcome], list[StoredEvent]]:
-        """Every event's outcome, in order, and the accepted events to store."""
-        decisions: dict[int, Decision] = {}
+        """Every event's outcome, in order, and the accepted events to store.
+
+        Events of a bulk batch mostly share one decision object and one quantity
+        object (`_Shape`): the message of the previous accepted event is reused
+        while both are the same objects."""
+        decisions: list[Decision | None] = [None] * len(specs)
         for org_id, positions in plan.positions.items():
-            decisions.update(zip(positions, decided[org_id], strict=True))
+            for position, found in zip(positions, decided[org_id], strict=True):
+                decisions[position] = found
         outcomes: list[EventOutcome] = []
         accepted: list[StoredEvent] = []
         messages: dict[tuple[str, Decimal, Decimal], str] = {}
+        known_outcomes, drafts = plan.outcomes, plan.drafts
+        last: tuple[Decision, str, Decimal, str] | None = None
+        accepted_status = UsageStatus.ACCEPTED
         for index, spec in enumerate(specs):
-            known = plan.outcomes[index]
+            known = known_outcomes[index]
             if known is not None:
                 outcomes.append(known)
                 continue
-            event, planned = plan.drafts[index], plan.plans[index]
+            event = drafts[index]
             assert event is not None
-            assert planned is not None
             decision = decisions[index]
             key = spec.idempotency_key
             if isinstance(decision, Accepted):
@@ -711,11 +813,21 @@ class Books:
                 event.free_units_used = decision.free_units_used
                 event.draws = decision.draws
                 accepted.append(event)
-                said = (event.meter_key, event.quantity, event.credits)
-                if said not in messages:
-                    messages[said] = _recorded(event)
+                if (
+                    last is not None
+                    and last[0] is decision
+                    and last[1] == event.meter_key
+                    and last[2] is event.quantity
+                ):
+                    message = last[3]
+                else:
+                    said = (event.meter_key, event.quantity, event.credits)
+                    message = messages.get(said) or messages.setdefault(
+                        said, _recorded(event)
+                    )
+                    last = (decision, event.meter_key, event.quantity, message)
                 outcomes.append(
-                    EventOutcome(index, key, UsageStatus.ACCEPTED, None, messages[said])
+                    EventOutcome(index, key, accepted_status, None, message)
                 )
             elif isinstance(decision, Duplicate):
                 outcomes.append(
@@ -724,6 +836,9 @@ class Books:
                     )
                 )
             else:
+                assert isinstance(decision, Denied)
+                planned = plan.plans[index]
+                assert planned is not None
                 status, code, message = _refusal(planned, decision, plan.denials[index])
                 outcomes.append(EventOutcome(index, key, status, code, message))
         return outcomes, accepted
@@ -801,6 +916,25 @@ def _refusal(
     else:
         message = f"{check.meter} would pass its limit of {limit} ({_show(used)} used)."
     return UsageStatus.DENIED, code, message
+
+
+def _key_problem(key: str) -> str | None:
+    """The idempotency key's checks, the first of `Books._problem`'s."""
+    if not key.strip():
+        return "The idempotency key must not be empty."
+    limit = _TEXT_LIMITS["idempotency key"]
+    if len(key) > limit:
+        return f"The idempotency key is longer than {limit} characters."
+    return None
+
+
+def _time_problem(occurred: datetime, latest: datetime) -> str | None:
+    """`occurred_at` without a zone, or after `latest` (now + the tolerance)."""
+    if occurred.tzinfo is None or occurred.utcoffset() is None:
+        return "occurredAt must carry a time zone."
+    if occurred > latest:
+        return "occurredAt is more than 5 minutes in the future."
+    return None
 
 
 def _amount_problem(value: Decimal, max_amount: Decimal) -> str | None:

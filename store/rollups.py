@@ -70,7 +70,7 @@ _SUM_COLUMNS = (
 _ROWS_PER_STATEMENT = 32_000 // (len(_KEY_COLUMNS) + len(_SUM_COLUMNS))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Totals:
     """What a set of events adds up to on one meter (and one dimension key)."""
 
@@ -93,6 +93,20 @@ class Totals:
             self.free_units_used + other.free_units_used,
             self.events + other.events,
             self.unpriced_events + other.unpriced_events,
+        )
+
+    def times(self, count: int) -> Totals:
+        """`count` such totals added up (exact only where the sums are: `_aggregate`
+        multiplies only amounts whose sums need no rounding)."""
+        if count == 1:
+            return self
+        return Totals(
+            self.quantity * count,
+            self.credits * count,
+            self.cost_usd * count,
+            self.free_units_used * count,
+            self.events * count,
+            self.unpriced_events * count,
         )
 
 
@@ -183,13 +197,86 @@ def _hour_of_event(event: RollupEvent) -> datetime:
     return hour_of(event.occurred_at)
 
 
+_EXACT_BELOW = Decimal(10) ** 20
+"""Sums of amounts of at most six places stay below 26 digits under this bound, so
+the default context (28 digits) adds and multiplies them exactly, in any order."""
+
+
 def _aggregate(
     events: Sequence[RollupEvent],
     period_of: Callable[[RollupEvent], datetime] = _hour_of_event,
 ) -> dict[tuple[str, str, str, str, datetime], Totals]:
-    # Events alike in every key (organization, period, source, user, workspace,
-    # feature, model) are summed first and their dimension keys listed once: a bulk
-    # batch of a thousand events is mostly a few such groups.
+    # Events equal in every key and amount are counted first (a bulk batch of a
+    # thousand events is mostly a few such kinds), and each kind's totals multiplied
+    # by its count, where that is exact; else they are added event by event.
+    kinds: dict[tuple[Any, ...], list[Any]] = {}
+    # The built-in periods read only the event's time and cycle: computed once each.
+    cached = period_of is _hour_of_event or period_of is cycle_of
+    periods: dict[tuple[datetime, datetime | None], datetime] = {}
+    for event in events:
+        if cached:
+            at = (event.occurred_at, event.cycle_start)
+            period = periods.get(at)
+            if period is None:
+                period = periods[at] = period_of(event)
+        else:
+            period = period_of(event)
+        kind = (
+            event.organization_id,
+            period,
+            event.source,
+            event.user_id,
+            event.workspace_id,
+            event.feature,
+            event.model,
+            event.meter_key,
+            event.quantity,
+            event.credits,
+            event.cost_usd,
+            event.free_units_used,
+            event.unpriced,
+        )
+        found = kinds.get(kind)
+        if found is None:
+            kinds[kind] = [event, 1]
+        else:
+            found[1] += 1
+    if not _exact(list(kinds), len(events)):
+        return _aggregate_each(events, period_of)
+    alike: dict[tuple[Any, ...], tuple[RollupEvent, dict[str, Totals]]] = {}
+    for kind, (event, count) in kinds.items():
+        group = kind[:7]
+        found_group = alike.get(group)
+        if found_group is None:
+            found_group = alike[group] = (event, defaultdict(Totals.zero))
+        sums = found_group[1]
+        for meter, totals in meter_contributions(event):
+            sums[meter] = sums[meter] + totals.times(count)
+    return _rows(alike)
+
+
+def _exact(kinds: list[tuple[Any, ...]], count: int) -> bool:
+    """Whether every sum of these amounts (up to `count` of each) is exact."""
+    for kind in kinds:
+        for amount in kind[8:12]:
+            if amount is None:
+                continue
+            exponent = amount.as_tuple().exponent
+            if (
+                not isinstance(exponent, int)
+                or exponent < -6
+                or abs(amount) * count >= _EXACT_BELOW
+            ):
+                return False
+    return True
+
+
+def _aggregate_each(
+    events: Sequence[RollupEvent],
+    period_of: Callable[[RollupEvent], datetime],
+) -> dict[tuple[str, str, str, str, datetime], Totals]:
+    """`_aggregate` adding event by event, in order (amounts too large to sum in
+    any order without rounding)."""
     alike: dict[tuple[Any, ...], tuple[RollupEvent, dict[str, Totals]]] = {}
     for event in events:
         period = period_of(event)
@@ -208,6 +295,13 @@ def _aggregate(
         sums = found[1]
         for meter, totals in meter_contributions(event):
             sums[meter] = sums[meter] + totals
+    return _rows(alike)
+
+
+def _rows(
+    alike: dict[tuple[Any, ...], tuple[RollupEvent, dict[str, Totals]]],
+) -> dict[tuple[str, str, str, str, datetime], Totals]:
+    """Each group's sums under each of its dimension keys."""
     rows: dict[tuple[str, str, str, str, datetime], Totals] = defaultdict(Totals.zero)
     for (org_id, period, *_), (first, sums) in alike.items():
         keys = list(dimension_keys(first))

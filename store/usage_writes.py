@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any, cast
 
 import orjson
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.amounts import quantize
 from rules.credits import Draw
-from rules.enums import CreditPoolKind
+from rules.enums import AiFeature, CreditPoolKind, UsageSource
 from store.decisions import StoredEvent
 from store.models import (
     CreditCycleSpend,
@@ -44,6 +45,12 @@ _DRAWS = cast(Table, CreditDraw.__table__)
 _GRANTS = cast(Table, CreditGrant.__table__)
 _CYCLE_SPEND = cast(Table, CreditCycleSpend.__table__)
 _ORGANIZATIONS = cast(Table, Organization.__table__)
+_ENUM_NAMES: dict[Enum, str] = {
+    member: member.name
+    for kind in (UsageSource, AiFeature, CreditPoolKind)
+    for member in kind
+}
+"""Enum names without the `name` property's cost, a thousand times per call."""
 
 _POSTGRES = """
 WITH events AS (
@@ -198,6 +205,8 @@ def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
 
 
 def _json_events(accepted: list[StoredEvent]) -> str:
+    """The events' rows (enum names looked up: the `name` property costs more)."""
+    names = _ENUM_NAMES
     return orjson.dumps(
         [
             {
@@ -210,8 +219,8 @@ def _json_events(accepted: list[StoredEvent]) -> str:
                 "cs": e.cycle_start,
                 "u": e.user_id,
                 "w": e.workspace_id,
-                "s": e.source.name,
-                "f": None if e.feature is None else e.feature.name,
+                "s": names[e.source],
+                "f": None if e.feature is None else names[e.feature],
                 "md": e.model,
                 "ti": e.tokens.input,
                 "tt": e.tokens.output,
@@ -237,7 +246,7 @@ def _json_draws(draws: list[tuple[StoredEvent, Draw]]) -> str:
                 "o": event.organization_id,
                 "k": event.idempotency_key,
                 "cs": event.cycle.start,
-                "kd": draw.kind.name,
+                "kd": _ENUM_NAMES[draw.kind],
                 "g": draw.grant_id,
                 "a": str(draw.amount),
             }
@@ -289,7 +298,7 @@ def _cycle_spending(
     for event, draw in draws:
         assert event.cycle_start is not None  # only subscriptions draw credits
         pool = draw.grant_id if draw.grant_id is not None else MONTHLY_POOL
-        key = (event.organization_id, event.cycle_start, pool, draw.kind.name)
+        key = (event.organization_id, event.cycle_start, pool, _ENUM_NAMES[draw.kind])
         spent[key] += draw.amount
     return spent
 

@@ -1,23 +1,27 @@
 -- Exact amounts for the counter scripts: integers of micro-units (six places).
 --
 -- Lua's numbers are doubles, exact for integers below 2^53. An amount is kept as a
--- Lua number while its magnitude is below 1e15 (so the sum of two such numbers is
+-- Lua number while its magnitude is below 2^52 (so the sum of two such numbers is
 -- still exact) and as a decimal string of at least 16 digits beyond that, where `add`
 -- and `cmp` work digit by digit. No float rounding ever touches an amount; Redis
--- stores them as strings.
+-- stores them as strings. (2^52 micro-units are 4.5 billion: a pool of a billion
+-- credits stays a number, which the digit strings are many times slower than.)
 
-local SMALL = 1e15
+local SMALL = 4503599627370496 -- 2^52
 
--- An amount from its decimal string (as Python writes it: no leading zeros).
+-- An amount from its decimal string (as Python writes it: no leading zeros). Up to
+-- 16 digits `tonumber` is exact (below 2^53), so it decides which side of SMALL.
 local function num(s)
   if #s <= 15 then
     return tonumber(s)
   end
   local neg = string.sub(s, 1, 1) == '-'
   local digits = string.gsub(neg and string.sub(s, 2) or s, '^0+', '')
-  if #digits <= 15 then
+  if #digits <= 16 then
     local n = tonumber(digits) or 0
-    return neg and -n or n
+    if n < SMALL then
+      return neg and -n or n
+    end
   end
   return (neg and '-' or '') .. digits
 end
@@ -116,7 +120,7 @@ local function cmp(a, b)
     end
     return a > b and 1 or 0
   end
-  -- A string is beyond 1e15 either way of zero, a number within: its sign decides.
+  -- A string is beyond SMALL either way of zero, a number within: its sign decides.
   if a_small then
     return string.sub(b, 1, 1) == '-' and 1 or -1
   end

@@ -230,12 +230,16 @@ def _charge(
     ], pools
 
 
-def _decisions(answer: list[list[Any]], payload: _Payload) -> list[Decision]:
-    """The script's answers as decisions; equal answers (most of a bulk batch) are
-    converted once and share one immutable decision."""
+def _decisions(runs: list[list[Any]], payload: _Payload) -> list[Decision]:
+    """The script's runs (consecutive events decided alike, drawing from one pool
+    set) as one decision per event; equal answers (most of a bulk batch) are
+    converted once and share one immutable decision. A run's first event gives its
+    pools: templates of one pool set order the same pools alike."""
     seen: dict[tuple[Any, ...], Decision] = {}
     decisions: list[Decision] = []
-    for raw, pools in zip(answer, payload.ordered, strict=True):
+    position = 0
+    for count, raw in runs:
+        pools = payload.ordered[position]
         drawn = raw[3] if raw[0] == "a" and raw[3] else ()
         shape = (
             raw[0],
@@ -247,7 +251,10 @@ def _decisions(answer: list[list[Any]], payload: _Payload) -> list[Decision]:
         decision = seen.get(shape)
         if decision is None:
             decision = seen[shape] = _decision(raw, pools)
-        decisions.append(decision)
+        decisions += [decision] * count
+        position += count
+    if position != len(payload.ordered):
+        raise ValueError("the counter script answered for another number of events")
     return decisions
 
 
@@ -263,20 +270,73 @@ def _decision(raw: list[Any], pools: tuple[Pool, ...]) -> Decision:
     return Denied(int(raw[1]), _amount(raw[2]), _amount(raw[3]))
 
 
+_EXACT_BELOW = Decimal(10) ** 20
+"""Sums of amounts of at most six places stay below 26 digits under this bound, so
+the default context (28 digits) adds and multiplies them exactly, in any order."""
+
+
 def _deltas(batch: Batch, decisions: list[Decision]) -> dict[str, Decimal]:
-    deltas: dict[str, Decimal] = defaultdict(Decimal)
+    """What the accepted events added per field. Events sharing their additions,
+    charge and decision objects (most of a bulk batch) are counted and their amounts
+    multiplied, where that is exact; else added event by event, in order."""
+    kinds: dict[tuple[int, int, int], list[Any]] = {}
+    accepted = 0
     for plan, decision in zip(batch.events, decisions, strict=True):
         if not isinstance(decision, Accepted):
             continue
-        for name, amount in plan.adds:
-            deltas[name] += amount
-        if decision.draws:
-            assert plan.charge is not None
-            assert plan.charge.pools is not None
-            spent_in = {pool.grant_id: pool.field for pool in plan.charge.pools}
-            for draw in decision.draws:
-                deltas[spent_in[draw.grant_id]] += draw.amount
+        accepted += 1
+        kind = (id(plan.adds), id(plan.charge), id(decision))
+        found = kinds.get(kind)
+        if found is None:
+            kinds[kind] = [plan, decision, 1]
+        else:
+            found[2] += 1
+    amounts = [
+        amount
+        for plan, decision, _ in kinds.values()
+        for amount in (
+            *(amount for _, amount in plan.adds),
+            *(draw.amount for draw in decision.draws),
+        )
+    ]
+    if not all(_exact(amount, accepted) for amount in amounts):
+        return _deltas_each(batch, decisions)
+    deltas: dict[str, Decimal] = defaultdict(Decimal)
+    for plan, decision, count in kinds.values():
+        _add(deltas, plan, decision, count)
     return {name: delta for name, delta in deltas.items() if delta}
+
+
+def _exact(amount: Decimal, count: int) -> bool:
+    exponent = amount.as_tuple().exponent
+    return (
+        isinstance(exponent, int)
+        and exponent >= -6
+        and abs(amount) * count < _EXACT_BELOW
+    )
+
+
+def _deltas_each(batch: Batch, decisions: list[Decision]) -> dict[str, Decimal]:
+    deltas: dict[str, Decimal] = defaultdict(Decimal)
+    for plan, decision in zip(batch.events, decisions, strict=True):
+        if isinstance(decision, Accepted):
+            _add(deltas, plan, decision, 1)
+    return {name: delta for name, delta in deltas.items() if delta}
+
+
+def _add(
+    deltas: dict[str, Decimal], plan: EventPlan, decision: Accepted, count: int
+) -> None:
+    """`count` events of this plan and decision added to `deltas`."""
+    for name, amount in plan.adds:
+        deltas[name] += amount if count == 1 else amount * count
+    if decision.draws:
+        assert plan.charge is not None
+        assert plan.charge.pools is not None
+        spent_in = {pool.grant_id: pool.field for pool in plan.charge.pools}
+        for draw in decision.draws:
+            amount = draw.amount
+            deltas[spent_in[draw.grant_id]] += amount if count == 1 else amount * count
 
 
 class RedisCounterStore:
@@ -502,10 +562,17 @@ class RedisCounterStore:
             return
 
         async def free() -> None:
+            # The release script with nothing to take back frees the keys: one
+            # argument instead of a thousand for the client to encode.
             async with self.redis.pipeline(transaction=False) as pipe:
                 for reservation in claimed:
-                    key = self.claims_key(reservation.organization_id)
-                    pipe.hdel(key, *reservation.keys)
+                    org = reservation.organization_id
+                    body = orjson.dumps({"d": [], "k": list(reservation.keys)})
+                    await self._release(
+                        keys=[self.counters_key(org), self.claims_key(org)],
+                        args=[reservation.generation, body],
+                        client=pipe,
+                    )
                 await pipe.execute()
 
         with contextlib.suppress(CountersUnavailable):  # claims expire on their own

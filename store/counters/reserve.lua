@@ -17,8 +17,10 @@
 --          caller read from SQL; ARGV[3]: the batch as JSON (`_Payload.encode`):
 --          fields, loads, keys, pool sets, templates, events {key, template},
 --          expected prices of paused events, watched fields, advance, claim ms
--- Returns JSON: {s='ok', g=generation, r=decisions, w=watched} where a decision is
--- {'a', credits, free units, {{pool, amount}...}}, {'d'} or {'x', check, used, credits};
+-- Returns JSON: {s='ok', g=generation, r=runs, w=watched} where a run is {count,
+-- decision}: that many consecutive events decided alike, drawing from one pool set
+-- (most of a bulk batch is one run), and a decision is {'a', credits, free units, {{pool,
+-- amount}...}}, {'d'} or {'x', check, used, credits};
 -- or {s='stale'}, {s='missing', f=fields}, {s='busy', k=keys}, {s='pause', i=event,
 -- u=used}. Nothing is counted unless the answer is 'ok'.
 
@@ -167,7 +169,28 @@ local function draw(pools, need)
   return draws
 end
 
-local taken, decisions, changed = {}, {}, {}
+-- Whether two decisions say the same (their events then share one run).
+local function same(a, b)
+  if a[1] ~= b[1] or a[2] ~= b[2] or a[3] ~= b[3] then
+    return false
+  end
+  if a[1] ~= 'a' then
+    return a[4] == b[4]
+  end
+  local x, y = a[4], b[4]
+  if #x ~= #y then
+    return false
+  end
+  for i = 1, #x do
+    if x[i][1] ~= y[i][1] or x[i][2] ~= y[i][2] then
+      return false
+    end
+  end
+  return true
+end
+
+local taken, runs, changed = {}, {}, {}
+local run, run_pools = nil, nil
 local accepted_any = false
 for e, event in ipairs(batch.e) do
   -- event: {key or false, template}
@@ -219,7 +242,14 @@ for e, event in ipairs(batch.e) do
       decision = {'a', credits, free, reported}
     end
   end
-  decisions[e] = decision
+  -- A decision's pool numbers index its template's pool set: a run keeps to one.
+  local pools = template[3] and template[3].pools or 0
+  if run and run_pools == pools and same(run[2], decision) then
+    run[1] = run[1] + 1
+  else
+    run, run_pools = {1, decision}, pools
+    runs[#runs + 1] = run
+  end
 end
 
 if counting and accepted_any then
@@ -243,4 +273,4 @@ if counting and accepted_any then
     redis.call('PEXPIRE', KEYS[2], batch.t)
   end
 end
-return cjson.encode({s = 'ok', g = meta[2], r = decisions, w = watched})
+return cjson.encode({s = 'ok', g = meta[2], r = runs, w = watched})
