@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter
 from redis.asyncio import Redis
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -18,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.types import ExecutionResult
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UnsetType
 
 from auth.identity import identify
@@ -97,7 +98,34 @@ class GatewayGraphQL(GraphQL[Context, None]):
             clock=self.clock,
             counters=self.counters,
             catalog_cache=self.catalog_cache,
+            # One read session per HTTP request, closed in `execute_operation`; a
+            # websocket outlives any one read and takes a session per batch.
+            one_session=not isinstance(request, WebSocket),
         )
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """Runs the operation, then returns the request's read session to the pool
+        (every field is resolved by then; encoding the result reads nothing; a
+        subscription streamed over HTTP reads afresh and releases its own)."""
+        try:
+            return await super().execute_operation(
+                request,
+                request_adapter,
+                request_data,
+                context,
+                root_value,
+                sub_response,
+            )
+        finally:
+            await context.close()
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object]:
         """graphql-transport-ws connection_init: its payload carries the token."""

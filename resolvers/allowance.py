@@ -47,6 +47,7 @@ async def daily_allowance(info: Info, scope: OrgScope) -> DailyAllowancePanel | 
 
 async def sync(info: Info, organization_id: str, at: datetime | None) -> SnapshotRow:
     scope = await organization_scope(info, organization_id, at)
+    await info.context.release_reads()  # the write takes a connection of its own
     async with info.context.sessions() as session:
         row, _ = await store_allowance.sync_daily_allowance(session, scope.id, scope.at)
     return row

@@ -9,11 +9,13 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
 from auth.identity import Identity
 from auth.rate_limit import RateLimiter
 from resolvers.loaders import organizations, reports, usage
+from resolvers.loaders.reads import Reads, RequestSession, SessionPerBatch
 from store.catalog_cache import Catalog, CatalogCache
 from store.counters import CounterStore
 from store.db import SessionFactory
@@ -21,14 +23,20 @@ from store.live import LiveHub
 
 
 class Loaders:
-    """Every loader of one request, created on first use and shared by all resolvers."""
+    """Every loader of one request, created on first use and shared by all resolvers.
+
+    They read through `reads` (`resolvers.loaders.reads`): the request's one session
+    over HTTP, a session per batch on a websocket.
+    """
 
     def __init__(
         self,
+        reads: Reads,
         sessions: SessionFactory,
         counters: CounterStore | None = None,
         catalog_cache: CatalogCache | None = None,
     ) -> None:
+        self.reads = reads
         self.sessions = sessions
         self.counters = counters
         self.catalog_cache = catalog_cache or CatalogCache(None, ttl_seconds=0)
@@ -36,48 +44,51 @@ class Loaders:
 
     async def catalog(self) -> Catalog:
         """Meters, prices and plans: the process's cached catalog when current
-        (`store.catalog_cache`), read once per request at most."""
+        (`store.catalog_cache`), read once per request at most; a miss reads
+        through the request's session (no second connection, same snapshot)."""
         if self._catalog is None:
-            self._catalog = asyncio.ensure_future(
-                self.catalog_cache.catalog(self.sessions)
-            )
+            self._catalog = asyncio.ensure_future(self.reads.run(self._load_catalog))
         return await self._catalog
+
+    async def _load_catalog(self, session: AsyncSession) -> Catalog:
+        bound = async_sessionmaker(await session.connection(), expire_on_commit=False)
+        return await self.catalog_cache.catalog(bound)
 
     @cached_property
     def organization(self) -> organizations.OrganizationById:
-        return organizations.OrganizationById(self.sessions)
+        return organizations.OrganizationById(self.reads)
 
     @cached_property
     def subscription(self) -> organizations.SubscriptionByOrganization:
-        return organizations.SubscriptionByOrganization(self.sessions)
+        return organizations.SubscriptionByOrganization(self.reads)
 
     @cached_property
     def membership(self) -> organizations.MembershipByOrganizationUser:
-        return organizations.MembershipByOrganizationUser(self.sessions)
+        return organizations.MembershipByOrganizationUser(self.reads)
 
     @cached_property
     def memberships(self) -> organizations.MembershipsByUser:
-        return organizations.MembershipsByUser(self.sessions)
+        return organizations.MembershipsByUser(self.reads)
 
     @cached_property
     def user(self) -> organizations.UserById:
-        return organizations.UserById(self.sessions)
+        return organizations.UserById(self.reads)
 
     @cached_property
     def allocated_seats(self) -> organizations.AllocatedSeatsByOrganization:
-        return organizations.AllocatedSeatsByOrganization(self.sessions)
+        return organizations.AllocatedSeatsByOrganization(self.reads)
 
     @cached_property
     def reconciliation(self) -> organizations.ReconciliationByOrganization:
-        return organizations.ReconciliationByOrganization(self.sessions)
+        return organizations.ReconciliationByOrganization(self.reads)
 
     @cached_property
     def latest_snapshot(self) -> reports.LatestSnapshot:
-        return reports.LatestSnapshot(self.sessions)
+        return reports.LatestSnapshot(self.reads)
 
     @cached_property
     def rollup_sums(self) -> usage.RollupSums:
-        return usage.RollupSums(self.sessions)
+        return usage.RollupSums(self.reads)
 
     @cached_property
     def hot_counters(self) -> usage.HotCounters | None:
@@ -88,23 +99,23 @@ class Loaders:
 
     @cached_property
     def grants(self) -> usage.GrantsByOrganization:
-        return usage.GrantsByOrganization(self.sessions)
+        return usage.GrantsByOrganization(self.reads)
 
     @cached_property
     def cycle_spend(self) -> usage.CycleSpendByOrganization:
-        return usage.CycleSpendByOrganization(self.sessions)
+        return usage.CycleSpendByOrganization(self.reads)
 
     @cached_property
     def draws_from(self) -> usage.DrawsFromInstant:
-        return usage.DrawsFromInstant(self.sessions)
+        return usage.DrawsFromInstant(self.reads)
 
     @cached_property
     def allocations(self) -> usage.AllocationsByOrganization:
-        return usage.AllocationsByOrganization(self.sessions)
+        return usage.AllocationsByOrganization(self.reads)
 
     @cached_property
     def workspaces(self) -> usage.WorkspacesByOrganization:
-        return usage.WorkspacesByOrganization(self.sessions)
+        return usage.WorkspacesByOrganization(self.reads)
 
 
 @dataclass
@@ -127,10 +138,22 @@ class Context:
     """The hot usage counters decisions use (None: decided from SQL)."""
     catalog_cache: CatalogCache | None = None
     """The process's catalog (None: read once per request)."""
+    one_session: bool = False
+    """Read through one session for the whole request (HTTP; the view closes it with
+    `close`). False: a session per loader batch (a websocket, which lives on)."""
+    reads: Reads = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.sessions, self.counters, self.catalog_cache)
+        self.reads = (
+            RequestSession(self.sessions)
+            if self.one_session
+            else SessionPerBatch(self.sessions)
+        )
+        self.loaders = self._new_loaders()
+
+    def _new_loaders(self) -> Loaders:
+        return Loaders(self.reads, self.sessions, self.counters, self.catalog_cache)
 
     @property
     def caller(self) -> str:
@@ -141,8 +164,20 @@ class Context:
         return f"anonymous:{client.host if client else 'unknown'}"
 
     def forget_loaded(self) -> None:
-        """After a mutation writes, later reads in the same request must see it."""
-        self.loaders = Loaders(self.sessions, self.counters, self.catalog_cache)
+        """After a mutation writes, later reads in the same request must see it: new
+        loaders (nothing cached) over a new snapshot."""
+        self.reads.renew()
+        self.loaders = self._new_loaders()
+
+    async def release_reads(self) -> None:
+        """Before writing through a session of its own: give the read connection
+        back, so that a request never holds one connection while it waits for
+        another."""
+        await self.reads.release()
+
+    async def close(self) -> None:
+        """The request is over: its read session goes back to the pool."""
+        await self.reads.release()
 
 
 Info = StrawberryInfo[Context, None]

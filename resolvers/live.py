@@ -25,13 +25,13 @@ from auth.permissions import Permission
 from resolvers import usage
 from resolvers.access import Access, OrgScope, access_for
 from resolvers.context import Info, Loaders
+from resolvers.loaders.reads import RequestSession
 from resolvers.organizations import organization_scope, require_identity
 from resolvers.websocket import authenticate, current_time
 from rules.credits import PoolState
 from rules.enums import CreditPoolKind, CreditPrompt, CreditUnit, UsageStatus
 from schema.errors import Forbidden
 from store.catalog import counts_dollars
-from store.db import snapshot
 from store.live import Tick, Version, snapshot_position
 from store.recording import EventOutcome, UsageEventSpec
 
@@ -83,27 +83,25 @@ async def _ticks(info: Info, organization_id: str, meters: list[str]) -> list[Ti
     writer's own access: redaction is each subscriber's), and where it stands."""
     context = info.context
     identity = require_identity(info)
-    async with snapshot(context.sessions) as sessions:
-        # The usage resolvers read through the request's loaders: for this compute,
-        # loaders over the snapshot; fresh ones over the database afterwards.
-        context.loaders = Loaders(sessions)
-        try:
-            async with sessions() as session:
-                position = await snapshot_position(session)
-            as_of = current_time(context)
-            organization = await context.loaders.organization.load(organization_id)
-            access = (
-                None
-                if organization is None
-                else access_for(identity, organization, None)
-            )
-            if organization is None or access is None:
-                return []
-            scope = OrgScope(organization, as_of, access)
-            _, states = await usage.meter_states(info, scope)
-            summary = await usage.credit_summary(info, scope)
-        finally:
-            context.forget_loaded()
+    # The usage resolvers read through the request's loaders: for this compute,
+    # loaders over one snapshot (SQL only, no counters); fresh ones afterwards.
+    reads = RequestSession(context.sessions)
+    context.loaders = Loaders(reads, context.sessions)
+    try:
+        position = await reads.run(snapshot_position)
+        as_of = current_time(context)
+        organization = await context.loaders.organization.load(organization_id)
+        access = (
+            None if organization is None else access_for(identity, organization, None)
+        )
+        if organization is None or access is None:
+            return []
+        scope = OrgScope(organization, as_of, access)
+        _, states = await usage.meter_states(info, scope)
+        summary = await usage.credit_summary(info, scope)
+    finally:
+        await reads.release()
+        context.forget_loaded()
     version = (*position, _microseconds(as_of))
     credits = None if summary is None else _summary_json(summary)
     by_key = {state.meter.key: state for state in states}
@@ -142,7 +140,11 @@ async def usage_updates(
 async def _viewer_scope(info: Info, organization_id: str) -> OrgScope:
     # A websocket's context outlives any one read: load access afresh.
     info.context.forget_loaded()
-    scope = await organization_scope(info, organization_id, None)
+    try:
+        scope = await organization_scope(info, organization_id, None)
+    finally:
+        # A stream streamed over HTTP outlives its request: hold no connection.
+        await info.context.release_reads()
     if not scope.access.can(Permission.USAGE_READ):
         raise Forbidden(f"{Permission.USAGE_READ.value} is required")
     return scope

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy import Row, Select, and_, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from resolvers.access import OrgScope
@@ -81,30 +82,9 @@ async def members(
         position = decode_cursor(after, 2)
         name, user_id = position[0], position[1]
         page = page.where(tuple_(User.name, User.id) > tuple_(str(name), str(user_id)))
-    async with info.context.sessions() as session:
-        total = await session.scalar(
-            select(func.count())
-            .select_from(MemberRow)
-            .join(User, User.id == MemberRow.user_id)
-            .where(*conditions)
-        )
-        rows = (await session.execute(page)).all()
-        has_next = len(rows) > size
-        rows = rows[:size]
-        teams: dict[str, list[str]] = {}
-        if rows:
-            team_rows = await session.execute(
-                select(MemberTeam.user_id, MemberTeam.team)
-                .where(
-                    and_(
-                        MemberTeam.organization_id == scope.id,
-                        MemberTeam.user_id.in_([user.id for _, user in rows]),
-                    )
-                )
-                .order_by(MemberTeam.team)
-            )
-            for user_id, team_name in team_rows:
-                teams.setdefault(user_id, []).append(team_name)
+    rows, has_next, total, teams = await info.context.reads.run(
+        lambda session: _read_page(session, scope.id, conditions, page, size)
+    )
     edges = [
         MemberEdge(
             cursor=encode_cursor(user.name, user.id),
@@ -123,9 +103,44 @@ async def members(
         for member, user in rows
     ]
     return MemberConnection(
-        total_count=total or 0,
+        total_count=total,
         page_info=PageInfo(
             has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
         ),
         edges=edges,
     )
+
+
+async def _read_page(
+    session: AsyncSession,
+    organization_id: str,
+    conditions: list[ColumnElement[bool]],
+    page: Select[MemberRow, User],
+    size: int,
+) -> tuple[list[Row[MemberRow, User]], bool, int, dict[str, list[str]]]:
+    """The total, one page (and whether more follow) and the page's teams, read on
+    the request's session (one snapshot with the rest of the page)."""
+    total = await session.scalar(
+        select(func.count())
+        .select_from(MemberRow)
+        .join(User, User.id == MemberRow.user_id)
+        .where(*conditions)
+    )
+    rows = list((await session.execute(page)).all())
+    has_next = len(rows) > size
+    rows = rows[:size]
+    teams: dict[str, list[str]] = {}
+    if rows:
+        team_rows = await session.execute(
+            select(MemberTeam.user_id, MemberTeam.team)
+            .where(
+                and_(
+                    MemberTeam.organization_id == organization_id,
+                    MemberTeam.user_id.in_([user.id for _, user in rows]),
+                )
+            )
+            .order_by(MemberTeam.team)
+        )
+        for user_id, team_name in team_rows:
+            teams.setdefault(user_id, []).append(team_name)
+    return rows, has_next, total or 0, teams

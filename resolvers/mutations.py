@@ -338,6 +338,7 @@ async def record_usage(
         if identity.is_operator or spec.organization_id in identity.key_organization_ids
     ]
     recorded = [specs[position] for position in writable]
+    await info.context.release_reads()  # the write takes a connection of its own
     outcomes = await recording.record_usage(
         info.context.sessions, recorded, info.context.now, info.context.counters
     )

@@ -20,6 +20,8 @@ async def apply_change(
 ) -> tuple[T | None, list[UserError]]:
     """Run `change` and commit, or return its user errors with nothing written."""
     generation = local_generation()
+    # The write takes a connection of its own: the request's reads give theirs back.
+    await info.context.release_reads()
     async with info.context.sessions() as session:
         try:
             result = await change(session)

@@ -82,6 +82,9 @@ class Query:
         quantity: Decimal,
         user_id: strawberry.ID | None = None,
     ) -> UsageCheckResult:
+        # check_usage reads on a connection of its own (no snapshot, no BEGIN): the
+        # permission check's read connection goes back to the pool first.
+        await info.context.release_reads()
         check = await recording.check_usage(
             info.context.sessions,
             str(organization_id),

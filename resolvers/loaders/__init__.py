@@ -1,5 +1,5 @@
 """Per-request DataLoaders, one module per domain (Saleor's layout).
 
-Each batch opens its own session from the factory: an AsyncSession is not safe across
-the concurrent tasks in which Strawberry resolves sibling fields.
+Batches read through the request's `reads` (`reads.py`): one session and snapshot for
+a whole HTTP request, taking turns on it; a session per batch on a websocket.
 """

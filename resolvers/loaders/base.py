@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.db import SessionFactory
+from resolvers.loaders.reads import Reads
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -16,15 +16,16 @@ R = TypeVar("R")
 
 
 class StoreLoader(DataLoader[K, V], Generic[K, V]):
-    """Loads a batch of keys with one session; subclasses write `fetch`."""
+    """Loads a batch of keys through the request's reads (`reads.py`: its one
+    session over HTTP); subclasses write `fetch`."""
 
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(self, reads: Reads) -> None:
         super().__init__()
-        self.sessions = sessions
+        self.reads = reads
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[V]:
-        async with self.sessions() as session:
-            return await self.fetch(session, list(keys))
+        batch = list(keys)
+        return await self.reads.run(lambda session: self.fetch(session, batch))
 
     async def fetch(self, session: AsyncSession, keys: list[K]) -> list[V]:
         raise NotImplementedError
