@@ -18,6 +18,9 @@ from auth.graphql import (
     ReadsDollarsOfByom,
     ReadsUsage,
     redacted,
+    sees_amounts,
+    sees_dollars,
+    shown,
 )
 from auth.permissions import Permission
 from resolvers import allowance, analytics, billing, breakdowns, members, trends, usage
@@ -206,18 +209,19 @@ class Organization:
         view = await breakdowns.ai_budget(info, self.scope)
         if view is None:
             return None
+        dollars = sees_dollars(self.access)  # else dollar amounts are null, no error
         return AiBudget(
             percent_used=view.percent_used,
             resets_at=view.resets_at,
-            spent_usd=view.spent_usd,
-            limit_usd=view.limit_usd,
+            spent_usd=shown(view.spent_usd, dollars),
+            limit_usd=shown(view.limit_usd, dollars),
             credit_balance=view.credit_balance,
             categories=[
                 AiBudgetCategory(
                     category=row.category,
                     tier_label=row.tier,
                     percent=row.percent,
-                    spent_usd=row.spent_usd,
+                    spent_usd=shown(row.spent_usd, dollars),
                     access=self.access,
                 )
                 for row in view.categories
@@ -366,36 +370,42 @@ class Organization:
 
 
 def meter_type(scope: OrgScope, state: usage.MeterState) -> Meter:
+    """A meter counting dollars has its amounts redacted (null, no error) without
+    billing:read:dollars; percent, level and the rest stay."""
     used, limit = state.used, state.limit
+    unit = CreditUnit.USD if counts_dollars(state.meter.unit_label) else None
+    visible = sees_amounts(unit, scope.access)
     return Meter(
         key=state.meter.key,
         label=state.meter.label,
         category=state.meter.category,
         unit_label=state.meter.unit_label,
-        used=used,
-        limit=limit,
+        used=shown(used, visible),
+        limit=shown(limit, visible),
         unlimited=limit is None,
         enforcement=state.enforcement,
         resets=state.meter.resets,
         percent=meter_rules.percent(used, limit),
         progress=meter_rules.progress(used, limit),
         level=meter_rules.level(used, limit),
-        remaining=meter_rules.remaining(used, limit),
+        remaining=shown(meter_rules.remaining(used, limit), visible),
         resets_at=state.resets_at,
         blocked=meter_rules.blocked(used, limit, state.enforcement),
         scope=trends.MeterTrendScope(scope, state.meter.key, state.cumulative),
-        unit=CreditUnit.USD if counts_dollars(state.meter.unit_label) else None,
+        unit=unit,
         access=scope.access,
     )
 
 
 def credits_type(summary: usage.CreditSummary, access: Access) -> Credits:
-    """Dollar amounts (BYOM) are redacted by the fields' declared permissions."""
+    """Dollar amounts (BYOM) are redacted (null, no error) without
+    billing:read:dollars; pools and projections stay."""
+    visible = sees_amounts(summary.unit, access)
     return Credits(
         unit=summary.unit,
-        granted=summary.granted,
-        spent=summary.spent,
-        remaining=summary.remaining,
+        granted=shown(summary.granted, visible),
+        spent=shown(summary.spent, visible),
+        remaining=shown(summary.remaining, visible),
         progress=summary.progress,
         pools=[
             CreditPool(
@@ -407,7 +417,7 @@ def credits_type(summary: usage.CreditSummary, access: Access) -> Credits:
             )
             for pool in summary.pools
         ],
-        avg_per_day=summary.avg_per_day,
+        avg_per_day=shown(summary.avg_per_day, visible),
         run_out_in_days=None
         if summary.run_out_in_days is None
         else float(summary.run_out_in_days),

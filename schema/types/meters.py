@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
-from auth.graphql import ReadsDollarsOfByom, redacted
+from auth.graphql import ReadsDollarsOfByom, built_redacted
 from resolvers import trends
 from resolvers.access import Access
 from resolvers.context import Info
@@ -18,6 +18,9 @@ from schema.types.usage import TrendPoint
 
 @strawberry.type(description="Anything counted, with its limit in the current cycle.")
 class Meter:
+    """Built redacted (`schema.organization.meter_type`): a page lists dozens of
+    meters, so their dollar amounts are not checked field by field."""
+
     key: str = strawberry.field(description="The meter's stable key.")
     label: str = strawberry.field(description="Display label.")
     category: MeterCategory = strawberry.field(description="The meter's family.")
@@ -25,12 +28,12 @@ class Meter:
     used: Decimal | None = strawberry.field(
         description="Usage in the cycle (resetting) or up to `at` (cumulative); null "
         "for a meter counting dollars without billing:read:dollars.",
-        extensions=redacted(ReadsDollarsOfByom()),
+        directives=built_redacted(ReadsDollarsOfByom()),
     )
     limit: Decimal | None = strawberry.field(
         description="The plan's limit (× seats when per seat); null = unlimited, or "
         "a dollar limit without billing:read:dollars.",
-        extensions=redacted(ReadsDollarsOfByom()),
+        directives=built_redacted(ReadsDollarsOfByom()),
     )
     unlimited: bool = strawberry.field(description="True when there is no limit.")
     enforcement: Enforcement = strawberry.field(
@@ -47,7 +50,7 @@ class Meter:
     remaining: Decimal | None = strawberry.field(
         description="limit − used, never below 0; null when unlimited (or dollars "
         "without billing:read:dollars).",
-        extensions=redacted(ReadsDollarsOfByom()),
+        directives=built_redacted(ReadsDollarsOfByom()),
     )
     resets_at: datetime | None = strawberry.field(
         description="When the counter resets (cycle end); null for cumulative meters."

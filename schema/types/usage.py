@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
-from auth.graphql import ReadsDollars, ReadsDollarsOfByom, redacted
+from auth.graphql import ReadsDollars, ReadsDollarsOfByom, built_redacted
 from resolvers.access import Access
 from schema.enums import (
     AiFeature,
@@ -76,7 +76,7 @@ class AiBudgetCategory:
     percent: float = strawberry.field(description="Share of the categories' total.")
     spent_usd: Decimal | None = strawberry.field(
         description="Dollars spent; null without billing:read:dollars.",
-        extensions=redacted(ReadsDollars()),
+        directives=built_redacted(ReadsDollars()),
     )
     access: strawberry.Private[Access]
 
@@ -140,19 +140,21 @@ __all__ = [
 
 @strawberry.type(description="Credits this cycle (dollars for BYOM organizations).")
 class Credits:
+    """Built redacted (`schema.organization.credits_type`, `auth.graphql.shown`)."""
+
     unit: CreditUnit = strawberry.field(description="CREDITS, or USD for BYOM.")
     granted: Decimal | None = strawberry.field(
         description="Granted this cycle (monthly + per seat; the spend cap for BYOM). "
         "Dollars need billing:read:dollars.",
-        extensions=redacted(ReadsDollarsOfByom()),
+        directives=built_redacted(ReadsDollarsOfByom()),
     )
     spent: Decimal | None = strawberry.field(
         description="Spent this cycle, all pools.",
-        extensions=redacted(ReadsDollarsOfByom()),
+        directives=built_redacted(ReadsDollarsOfByom()),
     )
     remaining: Decimal | None = strawberry.field(
         description="What all pools hold (null when unlimited).",
-        extensions=redacted(ReadsDollarsOfByom()),
+        directives=built_redacted(ReadsDollarsOfByom()),
     )
     progress: float = strawberry.field(
         description="spent ÷ granted, clamped to [0, 1]."
@@ -160,7 +162,7 @@ class Credits:
     pools: list[CreditPool] = strawberry.field(description="Pools in draw order.")
     avg_per_day: Decimal | None = strawberry.field(
         description="spent ÷ max(1, fractional days elapsed).",
-        extensions=redacted(ReadsDollarsOfByom()),
+        directives=built_redacted(ReadsDollarsOfByom()),
     )
     run_out_in_days: float | None = strawberry.field(
         description="remaining ÷ avgPerDay; null when nothing was spent."
@@ -176,18 +178,20 @@ class Credits:
 
 @strawberry.type(description="The monthly AI budget (the ai_spend_usd meter).")
 class AiBudget:
+    """Built redacted, categories included (`schema.organization`)."""
+
     percent_used: float | None = strawberry.field(
         description="Spent ÷ the monthly limit × 100; null when unlimited."
     )
     resets_at: datetime | None = strawberry.field(description="The cycle's end.")
     spent_usd: Decimal | None = strawberry.field(
         description="Dollars spent; null without billing:read:dollars.",
-        extensions=redacted(ReadsDollars()),
+        directives=built_redacted(ReadsDollars()),
     )
     limit_usd: Decimal | None = strawberry.field(
         description="The monthly limit in dollars; null when unlimited or without "
         "billing:read:dollars.",
-        extensions=redacted(ReadsDollars()),
+        directives=built_redacted(ReadsDollars()),
     )
     credit_balance: Decimal | None = strawberry.field(
         description="What the PURCHASED pool holds."
