@@ -16,26 +16,18 @@ so a read costs the hours it spans, never the number of events.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, cast
 
 from sqlalchemy import (
-    ColumnElement,
-    Integer,
     Select,
-    String,
     Table,
-    and_,
     bindparam,
-    case,
     func,
-    literal,
     select,
-    type_coerce,
-    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
@@ -44,8 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.cycles import UNSUBSCRIBED_ANCHOR, Cycle, as_utc, cycle_for
 from rules.enums import AiFeature, UsageSource
-from store.models import UsageCycleRollup, UsageEvent, UsageRollup
-from store.types import Amount
+from store.models import UsageCycleRollup, UsageRollup
 
 AI_SPEND_METER = "ai_spend_usd"
 """The AI budget meter: every priced AI event's dollar cost counts on it too."""
@@ -148,7 +139,7 @@ def hour_of(at: datetime) -> datetime:
     return as_utc(at).replace(minute=0, second=0, microsecond=0)
 
 
-def _next_hour_start(at: datetime) -> datetime:
+def next_hour_start(at: datetime) -> datetime:
     """The first hour start at or after `at`."""
     hour = hour_of(at)
     return hour if hour == at else hour + _HOUR
@@ -437,281 +428,3 @@ class RollupRequest:
             meter_keys=meter_keys,
             dimension_keys=dimension_keys,
         )
-
-
-async def sum_rollups(
-    session: AsyncSession,
-    organization_id: str,
-    dimension: str,
-    start: datetime | None,
-    end: datetime,
-    meter_keys: Collection[str] | None = None,
-) -> dict[tuple[str, str], Totals]:
-    """Totals per (meter, dimension key) of the events that occurred in [start, end).
-
-    `start` None sums from the beginning. One statement: the whole hours inside the
-    range from `usage_rollups`, the partial hours at its edges from `usage_events`.
-    """
-    meters = None if meter_keys is None else tuple(meter_keys)
-    request = RollupRequest(organization_id, dimension, start, end, meters)
-    return (await sum_rollups_many(session, [request]))[0]
-
-
-async def sum_rollups_many(
-    session: AsyncSession, requests: Sequence[RollupRequest]
-) -> list[dict[tuple[str, str], Totals]]:
-    """Every request's totals in one statement, in the order asked.
-
-    Each request's selects (as in `sum_rollups`) carry the request's position, and one
-    GROUP BY over their union answers them all: a page's many sums (the cycle, each
-    trend cycle, each chart bucket, for any number of organizations) cost one round
-    trip.
-    """
-    parts: list[Select[Any]] = []
-    for position, request in enumerate(requests):
-        if request.dimension not in DIMENSIONS:
-            raise ValueError(f"unknown rollup dimension: {request.dimension!r}")
-        end = as_utc(request.end)
-        start = None if request.start is None else as_utc(request.start)
-        if start is not None and start >= end:
-            continue
-        meters = None if request.meter_keys is None else sorted(set(request.meter_keys))
-        if meters == []:
-            continue
-        keys = (
-            None if request.dimension_keys is None else sorted(request.dimension_keys)
-        )
-        if keys == []:
-            continue
-        index = literal(position, Integer()).label("request")
-        parts.extend(
-            part.add_columns(index)
-            for part in _signed_parts(
-                request.organization_id,
-                request.dimension,
-                start,
-                end,
-                meters,
-                keys,
-                request.cycle,
-            )
-        )
-    results: list[dict[tuple[str, str], Totals]] = [{} for _ in requests]
-    if not parts:
-        return results
-    combined = union_all(*parts).subquery()
-    query = select(
-        combined.c.request,
-        combined.c.meter_key,
-        combined.c.dimension_key,
-        *(func.sum(combined.c[name]).label(name) for name in _SUM_COLUMNS),
-    ).group_by(combined.c.request, combined.c.meter_key, combined.c.dimension_key)
-    for row in await session.execute(query):
-        totals = Totals(
-            row.quantity,
-            row.credits,
-            row.cost_usd,
-            row.free_units_used,
-            int(row.events),
-            int(row.unpriced_events),
-        )
-        # A key whose events all fell outside the range (taken back from a cycle
-        # row) sums to nothing: as if no row had been read, like the hourly path.
-        if totals != _NOTHING:
-            results[row.request][(row.meter_key, row.dimension_key)] = totals
-    return results
-
-
-_NOTHING = Totals.zero()
-
-
-def _signed_parts(
-    organization_id: str,
-    dimension: str,
-    start: datetime | None,
-    end: datetime,
-    meters: list[str] | None,
-    keys: list[str] | None,
-    cycle: Cycle | None,
-) -> list[Select[Any]]:
-    """The selects whose union sums [start, end): hour by hour, or through the
-    cycle's rows less the spans of the cycle outside the range (negated)."""
-    if cycle is None:
-        return _parts(organization_id, dimension, start, end, meters, keys)
-    if end > cycle.end or (start is not None and start < cycle.start):
-        raise ValueError(f"[{start}, {end}) is not within the cycle {cycle}")
-    parts = [_cycle_rows(organization_id, dimension, start, cycle, meters, keys)]
-    outside = [(end, cycle.end)]
-    if start is not None:
-        outside.append((cycle.start, start))
-    for span_start, span_end in outside:
-        if span_start < span_end:
-            parts.extend(
-                _negated(part)
-                for part in _parts(
-                    organization_id, dimension, span_start, span_end, meters, keys
-                )
-            )
-    return parts
-
-
-def _cycle_rows(
-    organization_id: str,
-    dimension: str,
-    start: datetime | None,
-    cycle: Cycle,
-    meters: list[str] | None,
-    keys: list[str] | None,
-) -> Select[Any]:
-    """The cycle's rows; with `start` None also every earlier cycle's."""
-    table = UsageCycleRollup
-    conditions = [
-        table.organization_id == organization_id,
-        table.dimension == dimension,
-        table.cycle_start == cycle.start
-        if start is not None
-        else table.cycle_start <= cycle.start,
-    ]
-    if meters is not None:
-        conditions.append(table.meter_key.in_(meters))
-    if keys is not None:
-        conditions.append(table.dimension_key.in_(keys))
-    return select(
-        table.meter_key.label("meter_key"),
-        table.dimension_key.label("dimension_key"),
-        *(getattr(table, name).label(name) for name in _SUM_COLUMNS),
-    ).where(*conditions)
-
-
-def _negated(part: Select[Any]) -> Select[Any]:
-    inner = part.subquery()
-    return select(
-        inner.c.meter_key,
-        inner.c.dimension_key,
-        *((-inner.c[name]).label(name) for name in _SUM_COLUMNS),
-    )
-
-
-def _parts(
-    organization_id: str,
-    dimension: str,
-    start: datetime | None,
-    end: datetime,
-    meters: list[str] | None,
-    keys: list[str] | None = None,
-) -> list[Select[Any]]:
-    """The selects whose union is [start, end): whole hours, then the edge hours."""
-    last_hour = hour_of(end)
-    if start is None:
-        whole: tuple[datetime | None, datetime] | None = (None, last_hour)
-        edges = [(last_hour, end)] if last_hour < end else []
-    else:
-        first_hour = _next_hour_start(start)
-        if first_hour >= last_hour:
-            whole, edges = None, [(start, end)]
-        else:
-            whole = (first_hour, last_hour)
-            edges = [(start, first_hour)] if start < first_hour else []
-            if last_hour < end:
-                edges.append((last_hour, end))
-    parts: list[Select[Any]] = []
-    if whole is not None:
-        parts.append(_whole_hours(organization_id, dimension, *whole, meters, keys))
-    for edge_start, edge_end in edges:
-        parts.extend(
-            _raw(organization_id, dimension, edge_start, edge_end, meters, keys)
-        )
-    return parts
-
-
-def _whole_hours(
-    organization_id: str,
-    dimension: str,
-    start: datetime | None,
-    end: datetime,
-    meters: list[str] | None,
-    keys: list[str] | None = None,
-) -> Select[Any]:
-    conditions = [
-        UsageRollup.organization_id == organization_id,
-        UsageRollup.dimension == dimension,
-        UsageRollup.hour < end,
-    ]
-    if start is not None:
-        conditions.append(UsageRollup.hour >= start)
-    if meters is not None:
-        conditions.append(UsageRollup.meter_key.in_(meters))
-    if keys is not None:
-        conditions.append(UsageRollup.dimension_key.in_(keys))
-    return select(
-        UsageRollup.meter_key.label("meter_key"),
-        UsageRollup.dimension_key.label("dimension_key"),
-        *(getattr(UsageRollup, name).label(name) for name in _SUM_COLUMNS),
-    ).where(*conditions)
-
-
-def _raw(
-    organization_id: str,
-    dimension: str,
-    start: datetime,
-    end: datetime,
-    meters: list[str] | None,
-    keys: list[str] | None = None,
-) -> list[Select[Any]]:
-    """The events of one edge, as the same contributions `add_to_rollups` makes."""
-    key = _dimension_key_sql(dimension)
-    window = and_(
-        UsageEvent.organization_id == organization_id,
-        UsageEvent.occurred_at >= start,
-        UsageEvent.occurred_at < end,
-        key.is_not(None) if keys is None else key.in_(keys),
-    )
-    zero = literal(_ZERO, Amount())
-    own_meter = and_(window, UsageEvent.meter_key.in_(meters)) if meters else window
-    selects: list[Select[Any]] = [
-        select(
-            UsageEvent.meter_key.label("meter_key"),
-            key.label("dimension_key"),
-            UsageEvent.quantity.label("quantity"),
-            UsageEvent.credits.label("credits"),
-            func.coalesce(UsageEvent.cost_usd, zero).label("cost_usd"),
-            UsageEvent.free_units_used.label("free_units_used"),
-            literal(1, Integer()).label("events"),
-            case((UsageEvent.unpriced, 1), else_=0).label("unpriced_events"),
-        ).where(own_meter)
-    ]
-    if meters is None or AI_SPEND_METER in meters:
-        selects.append(
-            select(
-                literal(AI_SPEND_METER, String()).label("meter_key"),
-                key.label("dimension_key"),
-                UsageEvent.cost_usd.label("quantity"),
-                zero.label("credits"),
-                zero.label("cost_usd"),
-                zero.label("free_units_used"),
-                literal(0, Integer()).label("events"),
-                literal(0, Integer()).label("unpriced_events"),
-            ).where(
-                window,
-                UsageEvent.meter_key != AI_SPEND_METER,
-                UsageEvent.cost_usd.is_not(None),
-                UsageEvent.cost_usd != zero,
-            )
-        )
-    return selects
-
-
-def _dimension_key_sql(dimension: str) -> ColumnElement[Any]:
-    """`dimension_keys` in SQL: the key of each event, NULL where it is skipped."""
-    if dimension == "total":
-        return literal("", String())
-    if dimension == "source":
-        return type_coerce(UsageEvent.source, String())
-    if dimension == "user":
-        return UsageEvent.user_id.expression
-    if dimension == "workspace":
-        return UsageEvent.workspace_id.expression
-    feature = type_coerce(UsageEvent.feature, String())
-    if dimension == "feature":
-        return feature
-    return feature + literal("|", String()) + UsageEvent.model

@@ -56,7 +56,8 @@ from store.models import (
     UsageEvent,
     Workspace,
 )
-from store.rollups import RollupRequest, sum_rollups_many
+from store.rollup_sums import sum_rollups_many
+from store.rollups import RollupRequest
 
 Lock = Literal["share", "update"]
 MONTHLY_POOL = ""

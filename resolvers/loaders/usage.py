@@ -27,7 +27,8 @@ from store.models import (
     Workspace,
     WorkspaceGroup,
 )
-from store.rollups import RollupRequest, Totals, sum_rollups_many
+from store.rollup_sums import sum_rollups_many
+from store.rollups import RollupRequest, Totals
 
 
 class RollupSums(StoreLoader[RollupRequest, dict[tuple[str, str], Totals]]):

@@ -62,7 +62,7 @@ from store.recording import (
     check_usage,
     record_usage,
 )
-from store.rollups import sum_rollups
+from store.rollup_sums import sum_rollups
 from store.usage_loads import FieldSource, load_fields
 from tests import factories as f
 from tests.store.conftest import close_counters

@@ -15,14 +15,8 @@ from rules.cycles import UNSUBSCRIBED_ANCHOR, cycle_for
 from rules.enums import AiFeature, BillingModel, BillingState, UsageSource
 from store.db import SessionFactory, StatementCounter
 from store.models import Organization, UsageCycleRollup, UsageEvent, UsageRollup
-from store.rollups import (
-    RollupRequest,
-    Totals,
-    add_to_rollups,
-    hour_of,
-    sum_rollups,
-    sum_rollups_many,
-)
+from store.rollup_sums import sum_rollups, sum_rollups_many
+from store.rollups import RollupRequest, Totals, add_to_rollups, hour_of
 
 ORG = "org-rollups"
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
