@@ -25,5 +25,6 @@ schema: sync
 	.venv/bin/usage-gateway export-schema --output schema.graphql
 
 # Benchmarks against the local PostgreSQL and Redis (needs wrk): see README, Performance.
-bench: sync
+bench: $(UV)
+	$(UV) sync --frozen --quiet --group bench
 	.venv/bin/python -m bench.run
