@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
@@ -20,6 +20,9 @@ from store.catalog_cache import Catalog, CatalogCache
 from store.counters import CounterStore
 from store.db import SessionFactory
 from store.live import LiveHub
+
+if TYPE_CHECKING:
+    from resolvers.usage import Basis
 
 
 class Loaders:
@@ -41,6 +44,8 @@ class Loaders:
         self.counters = counters
         self.catalog_cache = catalog_cache or CatalogCache(None, ttl_seconds=0)
         self._catalog: asyncio.Future[Catalog] | None = None
+        self.bases: dict[tuple[str, datetime, bool], asyncio.Future[Basis]] = {}
+        """`resolvers.usage.basis` per organization, instant and liveness."""
 
     async def catalog(self) -> Catalog:
         """Meters, prices and plans: the process's cached catalog when current

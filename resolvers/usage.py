@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -56,6 +56,10 @@ class Basis:
     limits: dict[str, PlanLimit]
     cycle: cycles.Cycle
     catalog: list[Meter]
+    _recent: dict[int, list[cycles.Cycle]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """`cycles_back` by count: every meter's trend asks for the same cycles."""
 
     @property
     def as_of(self) -> datetime:
@@ -132,6 +136,13 @@ class Basis:
         )
 
     def cycles_back(self, count: int) -> list[cycles.Cycle]:
+        """The `count` latest cycles up to `at`, oldest first."""
+        found = self._recent.get(count)
+        if found is None:
+            found = self._recent[count] = self._cycles_back(count)
+        return found
+
+    def _cycles_back(self, count: int) -> list[cycles.Cycle]:
         subscription = self.subscription
         if subscription is None:
             return cycles.recent_cycles(
@@ -147,6 +158,17 @@ class Basis:
 
 
 async def basis(info: Info, scope: OrgScope) -> Basis:
+    """What the organization's usage figures need, computed once per request and
+    scope (a page's fields, and each meter's trend, all ask for it)."""
+    bases = info.context.loaders.bases
+    key = (scope.id, scope.at, scope.live)
+    found = bases.get(key)
+    if found is None:
+        found = bases[key] = asyncio.ensure_future(_basis(info, scope))
+    return await found
+
+
+async def _basis(info: Info, scope: OrgScope) -> Basis:
     loaders = info.context.loaders
     subscription = await loaders.subscription.load(scope.id)
     catalog = await loaders.catalog()
