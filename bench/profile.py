@@ -83,14 +83,14 @@ def request_body(args: argparse.Namespace, dataset: dict[str, Any]) -> dict[str,
     }
 
 
-async def profile(args: argparse.Namespace) -> None:
+async def profile(args: argparse.Namespace, dataset: dict[str, Any]) -> str | None:
+    """Runs the requests; returns pyinstrument's HTML report when `--html` asks."""
     from pyinstrument import Profiler
 
     from gateway.app import create_app
     from gateway.settings import load_settings
     from store.db import StatementCounter
 
-    dataset: dict[str, Any] = json.loads(Path(args.dataset).read_text())
     app = create_app(
         load_settings(
             database_url=dataset["database_url"],
@@ -145,7 +145,7 @@ async def profile(args: argparse.Namespace) -> None:
         if args.dump:
             stats.dump_stats(args.dump)
         stats.sort_stats(args.flat).print_stats(40)
-        return
+        return None
     print(
         profiler.output_text(
             unicode=True, color=False, show_all=False, time="percent_of_total"
@@ -153,8 +153,7 @@ async def profile(args: argparse.Namespace) -> None:
         if args.cutoff is None
         else _text(profiler, args.cutoff)
     )
-    if args.html:
-        Path(args.html).write_text(profiler.output_html())
+    return profiler.output_html() if args.html else None
 
 
 def _text(profiler: Any, cutoff: float) -> str:
@@ -189,7 +188,11 @@ def main() -> None:
     parser.add_argument("--dump", help="with --flat: also save the pstats file here")
     parser.add_argument("--html", help="also write pyinstrument's HTML report here")
     parser.add_argument("--dataset", default=str(DATASET))
-    asyncio.run(profile(parser.parse_args()))
+    args = parser.parse_args()
+    dataset: dict[str, Any] = json.loads(Path(args.dataset).read_text())
+    html = asyncio.run(profile(args, dataset))
+    if html is not None:
+        Path(args.html).write_text(html)
 
 
 if __name__ == "__main__":
