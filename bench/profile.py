@@ -30,7 +30,8 @@ from typing import Any
 
 import httpx
 
-from bench.run import DATASET, REDIS_URL, operation, page_variables
+from bench.generate import DATASET
+from bench.run import REDIS_URL, operation, page_variables
 
 
 def request_body(args: argparse.Namespace, dataset: dict[str, Any]) -> dict[str, Any]:
