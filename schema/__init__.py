@@ -10,6 +10,7 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from schema.errors import is_coded
+from schema.execution import GatewayExecutionContext
 from schema.limits import MAX_TOKENS, QueryLimits
 from schema.masking import MaskInternalErrors
 from schema.mutation import Mutation
@@ -37,6 +38,7 @@ schema = GatewaySchema(
     mutation=Mutation,
     subscription=Subscription,
     scalar_overrides={Decimal: DecimalScalar},
+    execution_context_class=GatewayExecutionContext,
     extensions=[
         # Factories: both caches live at module level, shared by every request.
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
