@@ -84,11 +84,15 @@ class _Binds:
         self._names: dict[tuple[type, Any], str] = {}
 
     def __call__(self, value: str | datetime | tuple[str, ...]) -> str:
-        """The placeholder of `value` (a tuple expands to an IN list)."""
+        """The placeholder of `value`; a tuple is an IN list of one placeholder per
+        item (an expanding parameter would make SQLAlchemy rewrite the whole
+        statement's text at every execution)."""
+        if isinstance(value, tuple):
+            return "(" + ", ".join(self(item) for item in value) + ")"
         found = self._names.get((type(value), value))
         if found is None:
             found = self._names[(type(value), value)] = f"p{len(self._names)}"
-            self.values[found] = list(value) if isinstance(value, tuple) else value
+            self.values[found] = value
         return f":{found}"
 
     def signature(self) -> tuple[tuple[str, str], ...]:
@@ -97,8 +101,6 @@ class _Binds:
 
 
 def _kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "in"
     return "time" if isinstance(value, datetime) else "text"
 
 
@@ -106,9 +108,7 @@ def _kind(value: Any) -> str:
 def _statement(sql: str, signature: tuple[tuple[str, str], ...]) -> TextualSelect:
     """The statement of one shape of sums, built once per process."""
     binds = [
-        bindparam(name, expanding=True, type_=String())
-        if kind == "in"
-        else bindparam(name, type_=UtcDateTime() if kind == "time" else String())
+        bindparam(name, type_=UtcDateTime() if kind == "time" else String())
         for name, kind in signature
     ]
     return text(sql).bindparams(*binds).columns(**_RESULT_TYPES)
