@@ -58,13 +58,17 @@ CODES = frozenset(
 def is_coded(error: GraphQLError) -> bool:
     """True when the error (or what it wraps) is one we meant the client to read:
     ours, a permission class's (a GraphQLError carrying one of the contract's codes),
-    or graphql-core's own syntax and validation errors (no original error)."""
+    graphql-core's own syntax and validation errors (no original error), or its
+    errors about the request's variables (before execution, so without a path,
+    wrapping graphql-core's account of the bad value: the caller's to fix)."""
     original = error.original_error
     if original is None:
         return True
-    return isinstance(original, GraphQLError) and (
-        (original.extensions or {}).get("code") in CODES
-    )
+    if not isinstance(original, GraphQLError):
+        return False
+    if (original.extensions or {}).get("code") in CODES:
+        return True
+    return error.path is None and original.path is None
 
 
 class NotAvailableYet(CodedError):
