@@ -35,7 +35,9 @@ from schema.masking import with_codes
 from store.catalog_cache import CatalogCache
 from store.counters import CounterStore, open_counters
 from store.db import SessionFactory, create_engine, session_factory
+from store.generations import Generations
 from store.live import LiveHub, create_hub
+from store.response_cache import ResponseCache
 
 log = logging.getLogger("usage_gateway")
 
@@ -58,6 +60,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         live_hub: LiveHub | None = None,
         counters: CounterStore | None = None,
         catalog_cache: CatalogCache | None = None,
+        generations: Generations | None = None,
+        response_cache: ResponseCache | None = None,
     ) -> None:
         # Identity is never ambient (no cookies): a page on another origin must still
         # present a token, so any origin may open the websocket (an editor's webview
@@ -70,6 +74,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.live_hub = live_hub
         self.counters = counters
         self.catalog_cache = catalog_cache
+        self.generations = generations
+        self.response_cache = response_cache
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -98,6 +104,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
             clock=self.clock,
             counters=self.counters,
             catalog_cache=self.catalog_cache,
+            generations=self.generations,
+            response_cache=self.response_cache,
             # One read session per HTTP request, closed in `execute_operation`; a
             # websocket outlives any one read and takes a session per batch.
             one_session=not isinstance(request, WebSocket),
@@ -184,6 +192,16 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
     redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
     live_hub = create_hub(redis)
     counters = open_counters(settings.redis_url)
+    generations = None if redis is None else Generations(redis)
+    response_cache = (
+        None
+        if generations is None or settings.response_cache_seconds == 0
+        else ResponseCache(
+            generations,
+            settings.response_cache_seconds,
+            settings.response_cache_entries,
+        )
+    )
     graphql = GatewayGraphQL(
         sessions,
         settings,
@@ -192,6 +210,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
         live_hub,
         counters,
         CatalogCache(redis),
+        generations,
+        response_cache,
     )
     app = Starlette(
         routes=[
@@ -208,6 +228,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
     app.state.live = live_hub
     app.state.counters = counters
     app.state.sessions = sessions
+    app.state.response_cache = response_cache
     return app
 
 

@@ -15,11 +15,13 @@ import logging
 import signal
 from datetime import UTC, datetime
 
+from redis.asyncio import Redis
 from sqlalchemy import select
 
 from gateway.settings import Settings
 from store.allowance import sync_daily_allowance
 from store.db import SessionFactory, create_engine, session_factory
+from store.generations import Generations
 from store.models import Organization
 
 log = logging.getLogger("usage_gateway.worker")
@@ -32,8 +34,11 @@ def run_instant(now: datetime, interval_seconds: float) -> datetime:
     return datetime.fromtimestamp(stamp, UTC)
 
 
-async def sync_all(sessions: SessionFactory, at: datetime) -> tuple[int, int]:
-    """One pass over every organization; returns (created, failed)."""
+async def sync_all(
+    sessions: SessionFactory, at: datetime, generations: Generations | None = None
+) -> tuple[int, int]:
+    """One pass over every organization; returns (created, failed). A new snapshot
+    moves its organization's write generation: gateways' cached answers show it."""
     async with sessions() as session:
         organization_ids = list(
             await session.scalars(select(Organization.id).order_by(Organization.id))
@@ -46,6 +51,8 @@ async def sync_all(sessions: SessionFactory, at: datetime) -> tuple[int, int]:
                     session, organization_id, at
                 )
             created += was_created
+            if was_created and generations is not None:
+                await generations.move([organization_id])
         except Exception:
             failed += 1
             log.exception("daily allowance sync failed for %s", organization_id)
@@ -56,6 +63,8 @@ async def run_worker(settings: Settings, *, once: bool = False) -> int:
     logging.basicConfig(level=settings.log_level.upper())
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
+    redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
+    generations = None if redis is None else Generations(redis)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -63,7 +72,7 @@ async def run_worker(settings: Settings, *, once: bool = False) -> int:
     try:
         while not stopping.is_set():
             at = run_instant(datetime.now(UTC), settings.worker_interval_seconds)
-            created, failed = await sync_all(sessions, at)
+            created, failed = await sync_all(sessions, at, generations)
             log.info(
                 "synced daily allowances as of %s: %d new, %d failed",
                 at,
@@ -78,4 +87,6 @@ async def run_worker(settings: Settings, *, once: bool = False) -> int:
                 await asyncio.wait_for(stopping.wait(), timeout=delay)
     finally:
         await engine.dispose()
+        if redis is not None:
+            await redis.aclose()
     return 0

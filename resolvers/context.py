@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -19,7 +19,9 @@ from resolvers.loaders.reads import Reads, RequestSession, SessionPerBatch
 from store.catalog_cache import Catalog, CatalogCache
 from store.counters import CounterStore
 from store.db import SessionFactory
+from store.generations import Generations
 from store.live import LiveHub
+from store.response_cache import ResponseCache
 
 if TYPE_CHECKING:
     from resolvers.usage import Basis
@@ -143,6 +145,13 @@ class Context:
     """The hot usage counters decisions use (None: decided from SQL)."""
     catalog_cache: CatalogCache | None = None
     """The process's catalog (None: read once per request)."""
+    generations: Generations | None = None
+    """The write generations in Redis (None without Redis): moved after writes."""
+    response_cache: ResponseCache | None = None
+    """This process's cached answers (None: off, or no Redis)."""
+    touched_organizations: set[str] = field(default_factory=set)
+    """Every organization this request resolved fields of (what a cached answer
+    depends on)."""
     one_session: bool = False
     """Read through one session for the whole request (HTTP; the view closes it with
     `close`). False: a session per loader batch (a websocket, which lives on)."""
@@ -173,6 +182,27 @@ class Context:
         loaders (nothing cached) over a new snapshot."""
         self.reads.renew()
         self.loaders = self._new_loaders()
+
+    async def move_organizations(self, organization_ids: Collection[str]) -> None:
+        """These organizations' usage changed (committed, not yet replied)."""
+        if self.generations is not None and not await self.generations.move(
+            organization_ids
+        ):
+            self._forget_answers()
+
+    async def move_everything(self) -> None:
+        """Something other than usage changed (committed, not yet replied)."""
+        if (
+            self.generations is not None
+            and not await self.generations.move_everything()
+        ):
+            self._forget_answers()
+
+    def _forget_answers(self) -> None:
+        # Other processes' answers are bounded by their maximum age; this one's
+        # go now.
+        if self.response_cache is not None:
+            self.response_cache.clear()
 
     async def release_reads(self) -> None:
         """Before writing through a session of its own: give the read connection

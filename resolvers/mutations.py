@@ -339,8 +339,21 @@ async def record_usage(
     ]
     recorded = [specs[position] for position in writable]
     await info.context.release_reads()  # the write takes a connection of its own
-    outcomes = await recording.record_usage(
-        info.context.sessions, recorded, info.context.now, info.context.counters
+    try:
+        outcomes = await recording.record_usage(
+            info.context.sessions, recorded, info.context.now, info.context.counters
+        )
+    except Exception:
+        # What committed before the failure must not hide behind cached answers.
+        await info.context.move_organizations({s.organization_id for s in recorded})
+        raise
+    # Committed, not yet replied: answers cached from before are no longer current.
+    await info.context.move_organizations(
+        {
+            spec.organization_id
+            for spec, outcome in zip(recorded, outcomes, strict=True)
+            if outcome.status is UsageStatus.ACCEPTED
+        }
     )
     # Committed: the ticks read these events (read-your-writes includes live ticks).
     await live.publish_accepted(info, recorded, outcomes)

@@ -33,6 +33,7 @@ async def organization_scope(
     )
     if organization is None or access is None:
         raise NotFound(f"no organization {organization_id!r}")
+    info.context.touched_organizations.add(organization.id)
     return OrgScope(organization, at or info.context.now, access, at is None)
 
 
@@ -52,16 +53,19 @@ async def viewer_organization_scopes(info: Info) -> list[OrgScope]:
             access = access_for(identity, organization, membership)
             if access is not None:
                 scopes.append(OrgScope(organization, info.context.now, access, True))
+        info.context.touched_organizations.update(scope.id for scope in scopes)
         return scopes
     organizations = await loaders.organization.load_many(
         list(identity.key_organization_ids)
     )
-    return [
+    key_scopes = [
         OrgScope(organization, info.context.now, access, True)
         for organization in organizations
         if organization is not None
         and (access := access_for(identity, organization, None)) is not None
     ]
+    info.context.touched_organizations.update(scope.id for scope in key_scopes)
+    return key_scopes
 
 
 async def organization_scopes(
@@ -88,6 +92,7 @@ async def organization_scopes(
         if organization is None or access is None:
             results.append(NotFound(f"no organization {organization_id!r}"))
         else:
+            info.context.touched_organizations.add(organization.id)
             results.append(
                 OrgScope(organization, at or info.context.now, access, at is None)
             )

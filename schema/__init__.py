@@ -16,6 +16,7 @@ from schema.masking import MaskInternalErrors
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.rate_limit import RateLimit
+from schema.response_cache import CachedResponses
 from schema.scalars import DecimalScalar
 from schema.subscription import Subscription
 
@@ -46,6 +47,9 @@ schema = GatewaySchema(
         lambda: ValidationCache(maxsize=512),
         RateLimit,
         QueryLimits,
+        # After the refusals above: a refused request is neither answered from the
+        # cache nor counted as a mutation.
+        CachedResponses,
         MaskInternalErrors,
     ],
 )
