@@ -8,8 +8,9 @@ by reading them, so such documents are not cached). Before executing, the
 generations of those organizations (and the global one) are read from Redis; an
 entry kept for the same caller, document, operation and variables at the same
 generations, and younger than the maximum age, is the answer. Otherwise the query
-runs, and its answer is kept when it has no errors and read no organization but
-those named (`Context.touched_organizations`).
+runs (or waits for the same query already running at the same generations), and
+its answer is kept when it has no errors and read no organization but those named
+(`Context.touched_organizations`).
 
 The generations are read before anything the answer depends on (the request's SQL
 snapshot, the hot counters, the process's catalog), and writers move them after
@@ -85,7 +86,6 @@ class CachedResponses(SchemaExtension):
         if named is None:
             yield
             return
-        born = cache.clock()
         stamp = await cache.generations.read(named)
         if stamp is None:  # Redis cannot say what is current
             yield
@@ -98,19 +98,22 @@ class CachedResponses(SchemaExtension):
             orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
         )
         kept = cache.get(key, stamp)
+        if kept is None:
+            kept = await cache.joined(key, stamp)
         if kept is not None:
             execution.result = ExecutionResult(data=kept, errors=None)  # type: ignore[arg-type]
             yield
             return
-        yield
-        result = _result(execution)
-        if (
-            result is not None
-            and not result.errors
-            and result.data is not None
-            and context.touched_organizations <= set(named)
-        ):
-            cache.put(key, stamp, born, result.data)
+        async with cache.flight(key, stamp) as keep:
+            yield
+            result = _result(execution)
+            if (
+                result is not None
+                and not result.errors
+                and result.data is not None
+                and context.touched_organizations <= set(named)
+            ):
+                keep(result.data)
 
 
 def _result(execution: ExecutionContext) -> Any:

@@ -10,13 +10,22 @@ row changed by hand, a generation move lost while Redis was unreachable.
 
 The entries of a process are a bounded LRU; nothing is shared between processes
 but the generations.
+
+Misses share one computation (`flight`): requests for the same key at the same
+generations that arrive while it is being answered wait for that answer instead
+of computing it again. Under load that is what keeps a page computed once: 32
+concurrent misses each computing the page took seconds, longer than the maximum
+age, so nothing computed was ever served. A flight's stamp is its generations, so
+a request that saw a later write never waits for an answer from before it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import orjson
@@ -46,6 +55,9 @@ class ResponseCache:
         self.max_entries = max_entries
         self.clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._flights: dict[
+            tuple[Hashable, Stamp], asyncio.Future[orjson.Fragment | None]
+        ] = {}
 
     def get(self, key: Hashable, stamp: Stamp) -> orjson.Fragment | None:
         """The answer kept for `key` if it is still current at `stamp`."""
@@ -58,13 +70,46 @@ class ResponseCache:
         self._entries.move_to_end(key)
         return entry.data
 
-    def put(self, key: Hashable, stamp: Stamp, born: float, data: object) -> None:
-        """Keep `data` (computed from reads made after `stamp` was read, starting at
-        `born` on this cache's clock)."""
-        self._entries[key] = _Entry(stamp, born, orjson.Fragment(orjson.dumps(data)))
+    def _store(self, key: Hashable, entry: _Entry) -> None:
+        self._entries[key] = entry
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    async def joined(self, key: Hashable, stamp: Stamp) -> orjson.Fragment | None:
+        """The answer of a computation of `key` at `stamp` already under way (None:
+        none is, or it ended without an answer to keep)."""
+        flight = self._flights.get((key, stamp))
+        if flight is None:
+            return None
+        return await asyncio.shield(flight)
+
+    @asynccontextmanager
+    async def flight(
+        self, key: Hashable, stamp: Stamp
+    ) -> AsyncIterator[Callable[[object], None]]:
+        """Computing `key` at `stamp`: others asking meanwhile wait for it. The
+        caller hands its answer to the function it is given (`keep`), or nothing
+        when there is none to keep."""
+        done: asyncio.Future[orjson.Fragment | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._flights[(key, stamp)] = done
+        born = self.clock()
+
+        def keep(data: object) -> None:
+            entry = _Entry(stamp, born, orjson.Fragment(orjson.dumps(data)))
+            self._store(key, entry)
+            if not done.done():
+                done.set_result(entry.data)
+
+        try:
+            yield keep
+        finally:
+            if self._flights.get((key, stamp)) is done:
+                del self._flights[(key, stamp)]
+            if not done.done():
+                done.set_result(None)
 
     def clear(self) -> None:
         """Forget everything (a generation move this process could not make)."""

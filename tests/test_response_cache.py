@@ -132,6 +132,23 @@ async def test_a_repeated_page_is_answered_without_sql(
     assert again == first
 
 
+async def test_concurrent_misses_share_one_computation(
+    postgres_url: str, redis_server: RedisServer
+) -> None:
+    await _seed(postgres_url)
+    async with cached_gateway(postgres_url, redis_server) as api:
+        assert api.app is not None
+        await _page(api)  # the process's catalog and counters loaded
+        api.app.state.response_cache.clear()
+        with StatementCounter(api.app.state.engine) as together:
+            pages = await asyncio.gather(*(_page(api) for _ in range(8)))
+        api.app.state.response_cache.clear()
+        _, alone = await _page(api)
+
+    assert together.count == alone
+    assert all(page == pages[0][0] for page, _ in pages)
+
+
 async def test_a_page_read_after_record_usage_replied_includes_its_events(
     postgres_url: str, redis_server: RedisServer
 ) -> None:
