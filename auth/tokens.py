@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import OrderedDict
 from datetime import datetime
+from typing import Any
 
 import jwt
 
@@ -35,15 +37,7 @@ def user_id_from_jwt(token: str, secret: str, now: datetime) -> str:
     """The `sub` of a valid token; `exp` is honoured against `now`."""
     if not secret:
         raise InvalidToken("user tokens are not accepted: no JWT secret is configured")
-    try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=["HS256"],
-            options={"require": ["sub"], "verify_exp": False},
-        )
-    except jwt.InvalidTokenError:
-        raise InvalidToken("the token is malformed or its signature is wrong") from None
+    claims = _verified_claims(token, secret)
     expires = claims.get("exp")
     if expires is not None:
         if not isinstance(expires, int | float):
@@ -54,6 +48,33 @@ def user_id_from_jwt(token: str, secret: str, now: datetime) -> str:
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("the token has no subject")
     return subject
+
+
+_VERIFIED: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+_VERIFIED_ENTRIES = 4096
+
+
+def _verified_claims(token: str, secret: str) -> dict[str, Any]:
+    """The claims of a token whose signature holds, verified once per process (the
+    same token and secret verify the same way; `exp` is checked at every use)."""
+    key = (token, secret)
+    claims = _VERIFIED.get(key)
+    if claims is not None:
+        _VERIFIED.move_to_end(key)
+        return claims
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            options={"require": ["sub"], "verify_exp": False},
+        )
+    except jwt.InvalidTokenError:
+        raise InvalidToken("the token is malformed or its signature is wrong") from None
+    _VERIFIED[key] = claims
+    if len(_VERIFIED) > _VERIFIED_ENTRIES:
+        _VERIFIED.popitem(last=False)
+    return claims
 
 
 def issue_jwt(user_id: str, secret: str, expires_at: datetime) -> str:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.types import ExecutionContext
 
 from schema.errors import is_coded
@@ -19,6 +19,7 @@ from schema.rate_limit import RateLimit
 from schema.response_cache import CachedResponses
 from schema.scalars import DecimalScalar
 from schema.subscription import Subscription
+from schema.validation_cache import ValidationByText
 
 
 class GatewaySchema(strawberry.Schema):
@@ -41,10 +42,10 @@ schema = GatewaySchema(
     scalar_overrides={Decimal: DecimalScalar},
     execution_context_class=GatewayExecutionContext,
     extensions=[
-        # Factories: both caches live at module level, shared by every request.
+        # Both caches live at module level, shared by every request.
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        ValidationByText,
         RateLimit,
         QueryLimits,
         # After the refusals above: a refused request is neither answered from the

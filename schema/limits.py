@@ -12,10 +12,12 @@ introspection query reaches 13).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -73,8 +75,8 @@ class QueryLimits(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
-            self.measure = measure(
-                document, context.variables or {}, context.operation_name
+            self.measure = _measured(
+                context.query, document, context.variables or {}, context.operation_name
             )
             error = _first_violation(self.measure)
             if error is not None:
@@ -104,6 +106,31 @@ def _first_violation(found: Measure) -> GraphQLError | None:
     if found.cost > MAX_COST:
         return too_complex(f"the query costs {found.cost} points; at most {MAX_COST}")
     return None
+
+
+_MEASURED: OrderedDict[tuple[str, str | None, bytes], Measure] = OrderedDict()
+_MEASURED_ENTRIES = 512
+
+
+def _measured(
+    query: str | None,
+    document: Any,
+    variables: dict[str, Any],
+    operation_name: str | None,
+) -> Measure:
+    """`measure`, remembered per query text, operation and variables (a UsagePage's
+    walk over 1,400 fields took ~0.4 ms of every request, cached answers included)."""
+    if query is None:
+        return measure(document, variables, operation_name)
+    key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
+    found = _MEASURED.get(key)
+    if found is None:
+        found = _MEASURED[key] = measure(document, variables, operation_name)
+        if len(_MEASURED) > _MEASURED_ENTRIES:
+            _MEASURED.popitem(last=False)
+    else:
+        _MEASURED.move_to_end(key)
+    return found
 
 
 def measure(

@@ -11,6 +11,11 @@ row changed by hand, a generation move lost while Redis was unreachable.
 The entries of a process are a bounded LRU; nothing is shared between processes
 but the generations.
 
+An answer past half its age is computed again by the first request that finds it
+(refresh ahead), while the requests arriving meanwhile are still served the kept
+one: under load nobody waits for a page to be computed, but for that one request
+(and all of them when an answer expires or the generations move).
+
 Misses share one computation (`flight`): requests for the same key at the same
 generations that arrive while it is being answered wait for that answer instead
 of computing it again. Under load that is what keeps a page computed once: 32
@@ -60,12 +65,17 @@ class ResponseCache:
         ] = {}
 
     def get(self, key: Hashable, stamp: Stamp) -> orjson.Fragment | None:
-        """The answer kept for `key` if it is still current at `stamp`."""
+        """The answer kept for `key` if it is still current at `stamp`; None also
+        when it is past half its age and nobody is computing it again yet: the
+        caller then does (`flight`), while the others are still served this one."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry.stamp != stamp or self.clock() - entry.born >= self.max_age_seconds:
+        age = self.clock() - entry.born
+        if entry.stamp != stamp or age >= self.max_age_seconds:
             del self._entries[key]
+            return None
+        if age >= self.max_age_seconds / 2 and (key, stamp) not in self._flights:
             return None
         self._entries.move_to_end(key)
         return entry.data

@@ -254,14 +254,35 @@ async def test_an_answer_older_than_the_maximum_age_is_computed_again(
     postgres_url: str, redis_server: RedisServer
 ) -> None:
     await _seed(postgres_url)
-    async with cached_gateway(postgres_url, redis_server, seconds=0.2) as api:
+    async with cached_gateway(postgres_url, redis_server, seconds=0.6) as api:
         await _page(api)
         _, kept = await _page(api)
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.65)
         _, expired = await _page(api)
 
     assert kept == 0
     assert expired > 0
+
+
+async def test_past_half_its_age_one_request_computes_while_others_are_served(
+    postgres_url: str, redis_server: RedisServer
+) -> None:
+    await _seed(postgres_url)
+    async with cached_gateway(postgres_url, redis_server, seconds=3) as api:
+        assert api.app is not None
+        await _page(api)  # the process's catalog and counters loaded
+        api.app.state.response_cache.clear()
+        first, alone = await _page(api)
+        await asyncio.sleep(1.6)
+        with StatementCounter(api.app.state.engine) as refreshing:
+            pages = await asyncio.gather(*(_page(api) for _ in range(6)))
+        _, after = await _page(api)
+
+    # Exactly one computation among them (none would mean no refresh, six that
+    # nobody was served the kept answer meanwhile).
+    assert refreshing.count == alone
+    assert all(page == first for page, _ in pages)
+    assert after == 0
 
 
 async def test_an_answer_with_errors_is_never_kept(
