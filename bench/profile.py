@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import pstats
 import time
@@ -100,6 +101,8 @@ async def profile(args: argparse.Namespace, dataset: dict[str, Any]) -> str | No
             rate_limit_burst=1_000_000_000,
             rate_limit_per_second=1_000_000_000,
             log_level="warning",
+            # Every request computed (`--cached` measures answers from the cache).
+            response_cache_seconds=1.0 if args.cached else 0,
         )
     )
     transport = httpx.ASGITransport(app=app)
@@ -121,6 +124,9 @@ async def profile(args: argparse.Namespace, dataset: dict[str, Any]) -> str | No
             await send(client)
         with StatementCounter(app.state.engine) as counter:
             await send(client)
+        if args.no_gc:
+            gc.collect()
+            gc.disable()
         if args.flat:
             flat = cProfile.Profile()
             started = time.perf_counter()
@@ -185,6 +191,14 @@ def main() -> None:
         "--flat",
         choices=["tottime", "cumulative"],
         help="cProfile's flat table sorted this way instead of pyinstrument's tree",
+    )
+    parser.add_argument(
+        "--cached", action="store_true", help="with the response cache on (1 s)"
+    )
+    parser.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="collector off while profiling (its pauses land on random frames)",
     )
     parser.add_argument("--dump", help="with --flat: also save the pstats file here")
     parser.add_argument("--html", help="also write pyinstrument's HTML report here")

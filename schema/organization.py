@@ -168,10 +168,10 @@ class Organization:
         category: MeterCategory | None = None,
     ) -> list[Meter]:
         base, states = await usage.meter_states(info, self.scope)
-        return [
-            meter_type(self.scope, state)
-            for state in usage.listed(base, states, keys, category)
-        ]
+        listed = usage.listed(base, states, keys, category)
+        months = trends.trend_months(info)
+        sums = await trends.trend_sums(info, self.scope, months) if months else {}
+        return [meter_type(self.scope, state, sums) for state in listed]
 
     @strawberry.field(description="Credits this cycle, by pool, with projections.")
     async def credits(self, info: Info) -> Credits | None:
@@ -369,9 +369,12 @@ class Organization:
         )
 
 
-def meter_type(scope: OrgScope, state: usage.MeterState) -> Meter:
+def meter_type(
+    scope: OrgScope, state: usage.MeterState, sums: dict[int, trends.TrendSums]
+) -> Meter:
     """A meter counting dollars has its amounts redacted (null, no error) without
-    billing:read:dollars; percent, level and the rest stay."""
+    billing:read:dollars; percent, level and the rest stay. `sums`: what its
+    trends read, by number of months."""
     used, limit = state.used, state.limit
     unit = CreditUnit.USD if counts_dollars(state.meter.unit_label) else None
     visible = sees_amounts(unit, scope.access)
@@ -391,7 +394,10 @@ def meter_type(scope: OrgScope, state: usage.MeterState) -> Meter:
         remaining=shown(meter_rules.remaining(used, limit), visible),
         resets_at=state.resets_at,
         blocked=meter_rules.blocked(used, limit, state.enforcement),
-        scope=trends.MeterTrendScope(scope, state.meter.key, state.cumulative),
+        trend_values={
+            months: trends.trend_of(found, state.meter.key, state.cumulative)
+            for months, found in sums.items()
+        },
         unit=unit,
         access=scope.access,
     )

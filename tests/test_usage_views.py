@@ -736,6 +736,64 @@ async def test_trend_gives_each_cycle_oldest_first_cumulative_at_the_cycle_end(
     }
 
 
+async def test_trends_of_different_lengths_in_one_query_each_get_their_cycles(
+    database_url: str, sessions: SessionFactory
+) -> None:
+    """Aliases, a fragment and a variable asking for different lengths: each
+    `trend` answers its own (they are computed before the meters' fields run)."""
+    await provision(sessions, *customer(plan()))
+    await record(
+        sessions,
+        event("emails_sent", "7", "2026-01-10T00:00"),
+        event("emails_sent", "4", "2026-02-20T00:00"),
+        event("emails_sent", "5", "2026-03-02T00:00"),
+    )
+
+    data = await execute(
+        database_url,
+        """
+        query($org: ID!, $at: DateTime, $months: Int!) {
+          organization(id: $org, at: $at) {
+            meters(keys: ["emails_sent"]) {
+              short: trend(months: 1) { value }
+              ...Long
+              ... on Meter { asked: trend(months: $months) { value } }
+            }
+          }
+        }
+        fragment Long on Meter { trend { value } }
+        """,
+        {"org": "org_a", "at": utc("2026-03-10T12:00").isoformat(), "months": 2},
+    )
+
+    [meter] = data["organization"]["meters"]
+
+    def values(points: list[dict[str, str]]) -> list[str]:
+        return [point["value"] for point in points]
+
+    assert values(meter["short"]) == ["5"]
+    assert values(meter["asked"]) == ["4", "5"]
+    assert values(meter["trend"]) == ["0", "0", "0", "7", "4", "5"]
+
+
+async def test_a_trend_longer_than_36_months_is_refused_on_the_trend(
+    database_url: str, sessions: SessionFactory
+) -> None:
+    await provision(sessions, *customer(plan()))
+    async with gateway(database_url) as api:
+        body = await api.execute(
+            "query($org: ID!) { organization(id: $org) "
+            '{ meters(keys: ["emails_sent"]) { key trend(months: 37) { value } } } }',
+            {"org": "org_a"},
+            token=user_token(ADMIN),
+        )
+
+    assert [error["extensions"]["code"] for error in body["errors"]] == [
+        "BAD_USER_INPUT"
+    ]
+    assert body["errors"][0]["path"] == ["organization", "meters", 0, "trend"]
+
+
 # credits ------------------------------------------------------------------------------
 
 

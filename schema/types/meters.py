@@ -10,7 +10,6 @@ import strawberry
 from auth.graphql import ReadsDollarsOfByom, built_redacted
 from resolvers import trends
 from resolvers.access import Access
-from resolvers.context import Info
 from rules.enums import CreditUnit
 from schema.enums import Enforcement, MeterCategory, Resets, UsageLevel
 from schema.types.usage import TrendPoint
@@ -58,12 +57,17 @@ class Meter:
     blocked: bool = strawberry.field(
         description="True when the next unit would be denied."
     )
-    scope: strawberry.Private[trends.MeterTrendScope]
+    trend_values: strawberry.Private[dict[int, list[trends.TrendValue]]]
+    """Its trend over each number of months the query asks for, computed with every
+    other meter's by `Organization.meters` (`resolvers.trends`)."""
     unit: strawberry.Private[CreditUnit | None]
     """USD for a meter counting dollars: its amounts are redacted like dollars."""
     access: strawberry.Private[Access]
 
     @strawberry.field(description="One point per billing cycle, oldest first.")
-    async def trend(self, info: Info, months: int = 6) -> list[TrendPoint]:
-        values = await trends.meter_trend(info, self.scope, months)
-        return [TrendPoint(start=value.start, value=value.value) for value in values]
+    def trend(self, months: int = trends.DEFAULT_TREND_MONTHS) -> list[TrendPoint]:
+        trends.check_months(months)
+        return [
+            TrendPoint(start=value.start, value=value.value)
+            for value in self.trend_values[months]
+        ]
