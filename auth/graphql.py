@@ -17,11 +17,11 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
-from auth.permissions import Permission
+from auth.permissions import KEY_PERMISSIONS, Permission
 from resolvers.access import Access
 from resolvers.context import Info
 from resolvers.organizations import organization_scope, require_identity
-from rules.enums import BillingModel, CreditUnit, ViewerKind
+from rules.enums import ApiKeyKind, BillingModel, CreditUnit, ViewerKind
 
 FORBIDDEN = {"code": "FORBIDDEN"}
 
@@ -93,7 +93,24 @@ class CanWriteAllocations(HoldsInOrganization):
 
 
 class CanWriteUsage(HoldsInOrganization):
+    """usage:write, which only SERVICE keys (in the organizations they list) and
+    operators hold. A SERVICE key naming one of its own organizations is answered
+    from its identity alone: metering services call usageCheck before every spend,
+    and reading the organization cost that call a transaction of its own. Anyone
+    else is looked up (NOT_FOUND for strangers, FORBIDDEN for members)."""
+
     permission = Permission.USAGE_WRITE
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        identity = require_identity(info)
+        organization_id = kwargs.get("organization_id")
+        if (
+            identity.kind is ViewerKind.SERVICE
+            and organization_id is not None
+            and str(organization_id) in identity.key_organization_ids
+        ):
+            return Permission.USAGE_WRITE in KEY_PERMISSIONS[ApiKeyKind.SERVICE]
+        return await super().has_permission(source, info, **kwargs)
 
 
 class Holds(BasePermission):
