@@ -48,7 +48,7 @@ def _both(document: str, variables: dict[str, Any]) -> tuple[Any, Any]:
     return _outcome(ours), _outcome(theirs)
 
 
-EVENT = {
+EVENT: dict[str, Any] = {
     "idempotencyKey": "e1",
     "organizationId": "org_a",
     "meter": "ai_text",
