@@ -138,13 +138,15 @@ def _list(type_: GraphQLList[Any]) -> Coercer:
 
 
 def _input_object(type_: GraphQLInputObjectType) -> Coercer:
+    # A field's coerced default is memoized on the field by graphql-core: taking
+    # it once here hands out the very object its own coercion would.
     fields = [
         (
             name,
             field.out_name or name,
             _coercer(field.type),
             is_required_input_field(field),
-            field,
+            coerce_default_value(field),
         )
         for name, field in type_.fields.items()
     ]
@@ -163,12 +165,11 @@ def _input_object(type_: GraphQLInputObjectType) -> Coercer:
             if name not in names:
                 return Undefined
         coerced_dict: dict[str, Any] = {}
-        for name, out_name, coerce, required, field in fields:
+        for name, out_name, coerce, required, default in fields:
             field_value = value.get(name, Undefined)
             if field_value is Undefined:
                 if required:
                     return Undefined
-                default = coerce_default_value(field)
                 if default is not Undefined:
                     coerced_dict[out_name] = default
                 continue
