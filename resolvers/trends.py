@@ -19,16 +19,14 @@ from typing import Any
 
 from graphql import (
     FieldNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
     IntValueNode,
-    SelectionNode,
     VariableNode,
 )
 from strawberry.types.nodes import get_variable_values
 
 from resolvers.access import OrgScope
 from resolvers.context import Info
+from resolvers.selections import fields_at
 from resolvers.usage import basis
 from rules.cycles import Cycle
 from schema.errors import BadUserInput
@@ -122,27 +120,13 @@ def trend_months(info: Info) -> set[int]:
     (aliases, fragments and variables included; the default where not given)."""
     raw = info._raw_info
     variables = get_variable_values(raw)
-    fragments = raw.fragments
-    months: set[int] = set()
-    pending: list[SelectionNode] = [
-        selection
+    return {
+        _months(field, variables)
         for node in raw.field_nodes
-        for selection in (node.selection_set.selections if node.selection_set else ())
-    ]
-    seen: set[str] = set()
-    while pending:
-        selection = pending.pop()
-        if isinstance(selection, FieldNode):
-            if selection.name.value == TREND_FIELD:
-                months.add(_months(selection, variables))
-        elif isinstance(selection, InlineFragmentNode):
-            pending.extend(selection.selection_set.selections)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name not in seen and name in fragments:
-                seen.add(name)
-                pending.extend(fragments[name].selection_set.selections)
-    return months
+        if node.selection_set is not None
+        for field in fields_at(node.selection_set.selections, raw.fragments)
+        if field.name.value == TREND_FIELD
+    }
 
 
 def _months(field: FieldNode, variables: dict[str, Any]) -> int:

@@ -27,7 +27,7 @@ events for itself (`resolvers.mutations.record_usage`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -35,8 +35,6 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
     ListValueNode,
     SelectionSetNode,
     StringValueNode,
@@ -50,6 +48,7 @@ from strawberry.types.graphql import OperationType
 
 from auth.identity import Identity
 from resolvers.context import Context
+from resolvers.selections import fields_at
 
 RECORD_USAGE = "recordUsage"
 
@@ -199,21 +198,10 @@ def _selects(
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    pending: list[Iterable[Any]] = [selection_set.selections]
-    seen: set[str] = set()
-    while pending:
-        for selection in pending.pop():
-            if isinstance(selection, FieldNode):
-                if selection.name.value == field:
-                    return True
-            elif isinstance(selection, InlineFragmentNode):
-                pending.append(selection.selection_set.selections)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                if name not in seen and name in fragments:
-                    seen.add(name)
-                    pending.append(fragments[name].selection_set.selections)
-    return False
+    return any(
+        selected.name.value == field
+        for selected in fields_at(selection_set.selections, fragments)
+    )
 
 
 def _only_records_usage(document: DocumentNode, operation_name: str | None) -> bool:

@@ -13,13 +13,6 @@ process's counters (its live page and usageCheck) equal the SQL totals.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -35,9 +28,8 @@ from store.db import create_engine, session_factory
 from store.usage_loads import FieldSource, load_fields
 from tests import factories as f
 from tests.gateway_client import operation
+from tests.processes import running_gateways, serve_env
 
-ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "gateway.cli"]
 PAGE = """
 query Page($org: ID!, $at: DateTime) {
   organization(id: $org, at: $at) {
@@ -48,39 +40,6 @@ query Page($org: ID!, $at: DateTime) {
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("USAGE_GATEWAY_")}
-    env.update(
-        USAGE_GATEWAY_DATABASE_URL=database_url,
-        USAGE_GATEWAY_JWT_SECRET="two-embedded-gateways-secret-long-enough",
-        # One operator key sends every request here: no per-caller throttling.
-        USAGE_GATEWAY_RATE_LIMIT_BURST="100000",
-        USAGE_GATEWAY_RATE_LIMIT_PER_SECOND="100000",
-        USAGE_GATEWAY_LOG_LEVEL="warning",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-def _wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1):
-                return
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail("serve exited:\n" + log.read_text())
-            time.sleep(0.2)
-    pytest.fail("serve did not answer /healthz within 120 s:\n" + log.read_text())
-
-
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'embedded.sqlite3'}"
@@ -89,44 +48,8 @@ def database_url(tmp_path: Path) -> str:
 @pytest.fixture
 def gateways(database_url: str, tmp_path: Path) -> Iterator[tuple[list[str], str]]:
     """Two gateway processes on one SQLite file, without Redis: (base URLs, key)."""
-    env = _env(database_url)
-    created = subprocess.run(
-        [*CLI, "keys", "create", "--operator"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-    )
-    secret = created.stdout.strip()
-    processes: list[subprocess.Popen[bytes]] = []
-    bases: list[str] = []
-    try:
-        for number in range(2):
-            port = _free_port()
-            log = tmp_path / f"gateway-{number}.log"
-            with log.open("wb") as output:
-                processes.append(
-                    subprocess.Popen(
-                        [*CLI, "serve", "--port", str(port)],
-                        env=env,
-                        stdout=output,
-                        stderr=subprocess.STDOUT,
-                        cwd=tmp_path,
-                    )
-                )
-            bases.append(f"http://127.0.0.1:{port}")
-            _wait_until_ready(bases[-1], processes[-1], log)
-        yield bases, secret
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with running_gateways(serve_env(database_url), tmp_path) as running:
+        yield running
 
 
 async def _provision(url: str, org_ids: list[str], anchor: datetime) -> None:

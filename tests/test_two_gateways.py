@@ -10,13 +10,6 @@ processes at once are recorded once. The Redis counters then equal the SQL total
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -35,43 +28,7 @@ from store.usage_loads import FieldSource, load_fields
 from tests import factories as f
 from tests.conftest import RedisServer
 from tests.gateway_client import operation
-
-ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "gateway.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _env(database_url: str, redis_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("USAGE_GATEWAY_")}
-    env.update(
-        USAGE_GATEWAY_DATABASE_URL=database_url,
-        USAGE_GATEWAY_REDIS_URL=redis_url,
-        USAGE_GATEWAY_JWT_SECRET="two-gateways-test-secret-long-enough",
-        # One operator key sends every request here: no per-caller throttling.
-        USAGE_GATEWAY_RATE_LIMIT_BURST="100000",
-        USAGE_GATEWAY_RATE_LIMIT_PER_SECOND="100000",
-        USAGE_GATEWAY_LOG_LEVEL="warning",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-def _wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1):
-                return
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail("serve exited:\n" + log.read_text())
-            time.sleep(0.2)
-    pytest.fail("serve did not answer /healthz within 120 s:\n" + log.read_text())
+from tests.processes import running_gateways, serve_env
 
 
 @pytest.fixture
@@ -79,44 +36,10 @@ def gateways(
     postgres_url: str, redis_server: RedisServer, tmp_path: Path
 ) -> Iterator[tuple[list[str], str]]:
     """Two gateway processes on one database and one Redis: (base URLs, key)."""
-    env = _env(postgres_url, redis_server.url)
-    created = subprocess.run(
-        [*CLI, "keys", "create", "--operator"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-    )
-    secret = created.stdout.strip()
-    processes: list[subprocess.Popen[bytes]] = []
-    bases: list[str] = []
-    try:
-        for number in range(2):
-            port = _free_port()
-            log = tmp_path / f"gateway-{number}.log"
-            with log.open("wb") as output:
-                processes.append(
-                    subprocess.Popen(
-                        [*CLI, "serve", "--port", str(port)],
-                        env=env,
-                        stdout=output,
-                        stderr=subprocess.STDOUT,
-                        cwd=tmp_path,
-                    )
-                )
-            bases.append(f"http://127.0.0.1:{port}")
-            _wait_until_ready(bases[-1], processes[-1], log)
-        yield bases, secret
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with running_gateways(
+        serve_env(postgres_url, redis_server.url), tmp_path
+    ) as running:
+        yield running
 
 
 async def _provision(url: str, org_ids: list[str], now: datetime) -> None:

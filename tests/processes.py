@@ -1,0 +1,101 @@
+"""Real `usage-gateway serve` processes for tests: free ports, an operator key from
+`usage-gateway keys create --operator`, stopped with SIGINT at the end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "gateway.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve_env(database_url: str, redis_url: str | None = None) -> dict[str, str]:
+    """The environment of a gateway process (nothing inherited from ours)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("USAGE_GATEWAY_")}
+    env.update(
+        USAGE_GATEWAY_DATABASE_URL=database_url,
+        USAGE_GATEWAY_JWT_SECRET="gateway-processes-test-secret-long-enough",
+        # One operator key sends every request here: no per-caller throttling.
+        USAGE_GATEWAY_RATE_LIMIT_BURST="100000",
+        USAGE_GATEWAY_RATE_LIMIT_PER_SECOND="100000",
+        USAGE_GATEWAY_LOG_LEVEL="warning",
+        PYTHONPATH=str(ROOT),
+    )
+    if redis_url is not None:
+        env["USAGE_GATEWAY_REDIS_URL"] = redis_url
+    return env
+
+
+def wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail("serve exited:\n" + log.read_text())
+            time.sleep(0.2)
+    pytest.fail("serve did not answer /healthz within 120 s:\n" + log.read_text())
+
+
+@contextmanager
+def running_gateways(
+    env: dict[str, str], folder: Path, count: int = 2
+) -> Iterator[tuple[list[str], str]]:
+    """`count` gateway processes sharing `env`'s database (and Redis): their base
+    URLs and an operator key's secret."""
+    created = subprocess.run(
+        [*CLI, "keys", "create", "--operator"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=folder,
+    )
+    secret = created.stdout.strip()
+    processes: list[subprocess.Popen[bytes]] = []
+    bases: list[str] = []
+    try:
+        for number in range(count):
+            port = free_port()
+            log = folder / f"gateway-{number}.log"
+            with log.open("wb") as output:
+                processes.append(
+                    subprocess.Popen(
+                        [*CLI, "serve", "--port", str(port)],
+                        env=env,
+                        stdout=output,
+                        stderr=subprocess.STDOUT,
+                        cwd=folder,
+                    )
+                )
+            bases.append(f"http://127.0.0.1:{port}")
+            wait_until_ready(bases[-1], processes[-1], log)
+        yield bases, secret
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
