@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -79,25 +80,27 @@ def session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+async def begin_snapshot(session: AsyncSession) -> AsyncConnection:
+    """Start `session`'s transaction as one consistent, read-only snapshot:
+    REPEATABLE READ on PostgreSQL; on SQLite a deferred transaction, whose snapshot
+    starts at its first read."""
+    dialect = session.get_bind().dialect.name
+    options: dict[str, Any] = {}
+    if dialect == "postgresql":
+        options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    connection = await session.connection(execution_options=options)
+    if dialect == "sqlite":
+        await connection.exec_driver_sql("BEGIN")
+    return connection
+
+
 @asynccontextmanager
 async def snapshot(sessions: SessionFactory) -> AsyncIterator[SessionFactory]:
-    """Sessions that all read one consistent snapshot of the database, read-only.
-
-    PostgreSQL: one REPEATABLE READ transaction; SQLite: one deferred transaction,
-    whose snapshot starts at its first read. The sessions share one connection: use
-    them one at a time.
+    """Sessions that all read one consistent snapshot of the database, read-only
+    (`begin_snapshot`). The sessions share one connection: use them one at a time.
     """
     async with sessions() as outer:
-        dialect = outer.get_bind().dialect.name
-        options: dict[str, Any] = {}
-        if dialect == "postgresql":
-            options = {
-                "isolation_level": "REPEATABLE READ",
-                "postgresql_readonly": True,
-            }
-        connection = await outer.connection(execution_options=options)
-        if dialect == "sqlite":
-            await connection.exec_driver_sql("BEGIN")
+        connection = await begin_snapshot(outer)
         yield async_sessionmaker(connection, expire_on_commit=False)
 
 

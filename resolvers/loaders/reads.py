@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.db import SessionFactory
+from store.db import SessionFactory, begin_snapshot
 
 T = TypeVar("T")
 
@@ -100,21 +100,10 @@ class RequestSession:
 
 
 async def _begin_snapshot(sessions: SessionFactory) -> AsyncSession:
-    """A session whose reads all see one snapshot: a read-only REPEATABLE READ
-    transaction on PostgreSQL, a deferred transaction on SQLite (whose snapshot
-    starts at its first read)."""
+    """A session whose reads all see one snapshot (`store.db.begin_snapshot`)."""
     session = sessions()
     try:
-        dialect = session.get_bind().dialect.name
-        options: dict[str, Any] = {}
-        if dialect == "postgresql":
-            options = {
-                "isolation_level": "REPEATABLE READ",
-                "postgresql_readonly": True,
-            }
-        connection = await session.connection(execution_options=options)
-        if dialect == "sqlite":
-            await connection.exec_driver_sql("BEGIN")
+        await begin_snapshot(session)
     except BaseException:
         await session.close()
         raise
