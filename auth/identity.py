@@ -8,7 +8,7 @@ from datetime import datetime
 from auth.tokens import InvalidToken, is_api_key, user_id_from_jwt
 from rules.enums import ApiKeyKind, ViewerKind
 from store.api_keys import find_active_key
-from store.db import SessionFactory
+from store.db import SessionFactory, read_without_transaction
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ async def identify(
         return None
     if is_api_key(token):
         async with sessions() as session:
+            await read_without_transaction(session)
             key = await find_active_key(session, token, now)
         if key is None:
             raise InvalidToken("the API key is unknown or revoked")

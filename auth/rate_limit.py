@@ -76,13 +76,13 @@ class RedisRateLimiter:
         if time.monotonic() < self._down_until:
             return await self.fallback.take(caller)
         try:
-            allowed, wait_ms = await asyncio.wait_for(
-                self.script(
+            # A timeout scope, not `wait_for`: the same bound without a task of its
+            # own for every request.
+            async with asyncio.timeout(_REDIS_TIMEOUT):
+                allowed, wait_ms = await self.script(
                     keys=[bucket_key(caller)],
                     args=[self.capacity, self.per_second, time.time()],
-                ),
-                _REDIS_TIMEOUT,
-            )
+                )
         except (RedisError, OSError, TimeoutError) as error:
             if not self._down_until:
                 log.warning(

@@ -29,9 +29,10 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=300, ge=1)
     """Requests a caller may make at once before the refill rate applies."""
     rate_limit_per_second: float = Field(default=50.0, gt=0)
-    response_cache_seconds: float = Field(default=1.0, ge=0)
-    """How long a cached answer may be served (with Redis; 0: never cached). See
-    `store.response_cache` for what keeps it current within that age."""
+    response_cache_seconds: float = Field(default=5.0, ge=0)
+    """How long a cached answer may be served (with Redis; 0: never cached). Writes
+    make answers stale at once (`store.generations`); this age bounds only what no
+    write records: the clock of a live page's projections. See DEVELOPERS.md."""
     response_cache_entries: int = Field(default=512, ge=1)
     """Answers one process keeps at most."""
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)

@@ -94,6 +94,15 @@ async def begin_snapshot(session: AsyncSession) -> AsyncConnection:
     return connection
 
 
+async def read_without_transaction(session: AsyncSession) -> None:
+    """A session whose statements run in autocommit on PostgreSQL: one small read
+    (an API key, a usage check) is one snapshot by itself, and BEGIN and ROLLBACK
+    around it would be two more round trips than its answer needs. A write it makes
+    commits at once. SQLite keeps its transactions (no round trips to save)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 @asynccontextmanager
 async def snapshot(sessions: SessionFactory) -> AsyncIterator[SessionFactory]:
     """Sessions that all read one consistent snapshot of the database, read-only

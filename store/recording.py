@@ -83,7 +83,7 @@ from store.counters import (
     Stale,
 )
 from store.counters.memory import MemoryCounterStore
-from store.db import SessionFactory
+from store.db import SessionFactory, read_without_transaction
 from store.decisions import (
     FUTURE_TOLERANCE,
     MAX_EVENTS_PER_CALL,
@@ -304,7 +304,9 @@ async def check_usage(
         user_id=user_id,
     )
     async with sessions() as session:
-        await _begin_reading(session)
+        # No lock, no write: its one statement is one snapshot (a fallback to SQL
+        # reads the counters in one more, as it would under READ COMMITTED).
+        await read_without_transaction(session)
         books = await Books.load(session, [spec], now, lock=None)
         plan = books.plan([spec], set(), claiming=False)
         limit = books.standing(spec, now, plan)
@@ -364,15 +366,6 @@ async def _begin_deciding(session: AsyncSession, dialect: str) -> None:
     """
     if dialect == "sqlite":
         await session.execute(text("BEGIN IMMEDIATE"))
-
-
-async def _begin_reading(session: AsyncSession) -> None:
-    """A check writes nothing and takes no lock. On PostgreSQL it runs without a
-    transaction (autocommit): its one statement is one snapshot (a fallback to SQL
-    reads the counters in one more, as it would under READ COMMITTED), and BEGIN
-    and COMMIT would be two more round trips than the answer needs."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _code(outcome: EventOutcome) -> UsageDecisionCode:
