@@ -7,7 +7,7 @@ from datetime import datetime
 
 from auth.tokens import InvalidToken, is_api_key, user_id_from_jwt
 from rules.enums import ApiKeyKind, ViewerKind
-from store.api_keys import find_active_key
+from store.api_keys import ActiveKeys, find_active_key
 from store.db import SessionFactory, read_without_transaction
 
 
@@ -46,16 +46,24 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 async def identify(
-    authorization: str | None, sessions: SessionFactory, jwt_secret: str, now: datetime
+    authorization: str | None,
+    sessions: SessionFactory,
+    jwt_secret: str,
+    now: datetime,
+    keys: ActiveKeys | None = None,
 ) -> Identity | None:
-    """The caller, or None without a header; raises InvalidToken for a bad one."""
+    """The caller, or None without a header; raises InvalidToken for a bad one.
+    `keys`: the process's known keys (with Redis), else each key is looked up."""
     token = bearer_token(authorization)
     if token is None:
         return None
     if is_api_key(token):
-        async with sessions() as session:
-            await read_without_transaction(session)
-            key = await find_active_key(session, token, now)
+        if keys is not None:
+            key = await keys.find(sessions, token, now)
+        else:
+            async with sessions() as session:
+                await read_without_transaction(session)
+                key = await find_active_key(session, token, now)
         if key is None:
             raise InvalidToken("the API key is unknown or revoked")
         return Identity(_KEY_VIEWER[key.kind], key.id, key.organization_ids, key.name)

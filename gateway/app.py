@@ -32,6 +32,7 @@ from resolvers.context import Context
 from resolvers.websocket import authenticate
 from schema import schema
 from schema.masking import with_codes
+from store.api_keys import ActiveKeys
 from store.catalog_cache import CatalogCache
 from store.counters import CounterStore, open_counters
 from store.db import SessionFactory, create_engine, session_factory
@@ -76,6 +77,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.catalog_cache = catalog_cache
         self.generations = generations
         self.response_cache = response_cache
+        self.keys = None if generations is None else ActiveKeys(generations)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -88,6 +90,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 self.sessions,
                 self.settings.jwt_secret,
                 now,
+                self.keys,
             )
         except InvalidToken as error:
             auth_error = str(error)
@@ -105,6 +108,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             counters=self.counters,
             catalog_cache=self.catalog_cache,
             generations=self.generations,
+            keys=self.keys,
             response_cache=self.response_cache,
             # One read session per HTTP request, closed in `execute_operation`; a
             # websocket outlives any one read and takes a session per batch.

@@ -16,6 +16,7 @@ from auth.identity import Identity
 from auth.rate_limit import RateLimiter
 from resolvers.loaders import organizations, reports, usage
 from resolvers.loaders.reads import Reads, RequestSession, SessionPerBatch
+from store.api_keys import ActiveKeys
 from store.catalog_cache import Catalog, CatalogCache
 from store.counters import CounterStore
 from store.db import SessionFactory
@@ -147,6 +148,8 @@ class Context:
     """The process's catalog (None: read once per request)."""
     generations: Generations | None = None
     """The write generations in Redis (None without Redis): moved after writes."""
+    keys: ActiveKeys | None = None
+    """API keys this process has looked up (None without Redis: always SQL)."""
     response_cache: ResponseCache | None = None
     """This process's cached answers (None: off, or no Redis)."""
     touched_organizations: set[str] = field(default_factory=set)

@@ -25,6 +25,7 @@ async def authenticate(context: Context) -> None:
             context.sessions,
             context.jwt_secret,
             current_time(context),
+            context.keys,
         )
         context.auth_error = None
     except InvalidToken as error:
