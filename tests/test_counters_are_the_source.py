@@ -8,8 +8,9 @@ rollups, events, credit draws) and no `sum(`. A counter moved directly in Redis
 the embedded default, then shows in the very next answer: SQL never saw it.
 
 The Redis keys of an organization carry its id as a hash tag (`ug:{org}:counters`,
-`ug:{org}:claims`), so both land on one Redis Cluster slot; the claims key is seen
-while a write is held before its commit (an event's claim is freed once committed).
+`ug:{org}:claims`, `ug:{org}:generation`), so all land on one Redis Cluster slot;
+the claims key is seen while a write is held before its commit (an event's claim is
+freed once committed).
 
 PostgreSQL and a Redis of the test's own (`redis_server`), the in-process variants on
 SQLite and PostgreSQL.
@@ -337,5 +338,10 @@ async def test_redis_keys_of_an_organization_carry_its_id_as_a_hash_tag(
 
     assert in_flight == {"ug:{org_a}:counters", "ug:{org_a}:claims"}
     assert claimed == [b"e1"]
-    assert settled == {"ug:{org_a}:counters"}  # the claim is freed by the commit
-    assert key_slot(b"ug:{org_a}:counters") == key_slot(b"ug:{org_a}:claims")
+    # The claim is freed by the commit, which moves the write generation.
+    assert settled == {"ug:{org_a}:counters", "ug:{org_a}:generation"}
+    assert (
+        key_slot(b"ug:{org_a}:counters")
+        == key_slot(b"ug:{org_a}:claims")
+        == key_slot(b"ug:{org_a}:generation")
+    )
