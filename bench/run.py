@@ -1,17 +1,19 @@
 """Run every benchmark once and write `bench/results/latest.json` plus a table.
 
-    .venv/bin/python -m bench.run [--generate] [--duration 10] [--warmup 3]
+    .venv/bin/python -m bench.run [--generate] [--sizes 10k,1m,10m] [--duration 10]
 
 Uses the data `bench.generate` loaded (`bench/results/dataset.json`; `--generate`,
-or a missing dataset, loads it first). Starts one gateway process
-(`python -m gateway.cli serve`, PostgreSQL + Redis) and drives it with one `wrk`
-process at a time (`-t2 -c32` for throughput, `-t1 -c1` for unloaded latency), each
-run after a warm-up of the same script. Baselines are measured in the same run: the
-HTTP floor (`bench.floor`, the captured UsagePage document from plain Starlette) and
-the counter floor (`redis-benchmark -P 16 -t incr`). SQL statement counts are taken
-in-process with `StatementCounter`. recordUsage throughput is counted as the events
-that reached `usage_events` while wrk ran (durable: committed before the reply), at
-4 connections (an ingestion pipeline) and 32 (`RECORD_CONNECTIONS`).
+or a dataset without every size asked for, loads it first: ~35 minutes for 10M
+events here). Starts one gateway process (`python -m gateway.cli serve`,
+PostgreSQL + Redis) and drives it with one `wrk` process at a time (`-t2 -c32` for
+throughput, `-t1 -c1` for unloaded latency), each run after a warm-up of the same
+script; UsagePage twice: as `serve` runs it (response cache on) and computed
+(cache off). Baselines are measured in the same run: the HTTP floor (`bench.floor`,
+the captured UsagePage document from plain Starlette) and the counter floor
+(`redis-benchmark -P 16 -t incr`). SQL statement counts are taken in-process with
+`StatementCounter`. recordUsage throughput is counted as the events that reached
+`usage_events` while wrk ran (durable: committed before the reply), at 4
+connections (an ingestion pipeline) and 32 (`RECORD_CONNECTIONS`).
 
 Environment: USAGE_GATEWAY_TEST_REDIS_URL (default redis://127.0.0.1:6379/0).
 Contains no assertions; never run by the tests.
@@ -410,10 +412,20 @@ def record_usage_runs(
 # ------------------------------------------------------------------------------ run
 
 
+def _holds(source: Path, sizes: list[str]) -> bool:
+    """Whether a loaded dataset has every size asked for."""
+    if not source.exists():
+        return False
+    loaded = json.loads(source.read_text()).get("usage_orgs", {})
+    return all(size in loaded for size in sizes)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     source = args.dataset or DATASET
-    if args.generate or not source.exists():
-        asyncio.run(generate(args.sizes.split(","), args.database))
+    sizes = [size.strip() for size in args.sizes.split(",") if size.strip()]
+    if args.generate or not _holds(source, sizes):
+        print(f"bench: loading {', '.join(sizes)} events (10M: ~35 minutes)")
+        asyncio.run(generate(sizes, args.database))
         source = DATASET
     dataset: dict[str, Any] = json.loads(source.read_text())
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -630,7 +642,7 @@ def table(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generate", action="store_true", help="reload the data")
-    parser.add_argument("--sizes", default="10k,1m")
+    parser.add_argument("--sizes", default="10k,1m,10m")
     parser.add_argument("--database", default="ug_bench")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
