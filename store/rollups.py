@@ -213,13 +213,7 @@ def _aggregate(
         else:
             period = period_of(event)
         kind = (
-            event.organization_id,
-            period,
-            event.source,
-            event.user_id,
-            event.workspace_id,
-            event.feature,
-            event.model,
+            *_group(event, period),
             event.meter_key,
             event.quantity,
             event.credits,
@@ -246,6 +240,20 @@ def _aggregate(
     return _rows(alike)
 
 
+def _group(event: RollupEvent, period: datetime) -> tuple[Any, ...]:
+    """What events must share to add to the same rollup rows: organization, period
+    and every dimension's value (`kind[:7]` in `_aggregate`)."""
+    return (
+        event.organization_id,
+        period,
+        event.source,
+        event.user_id,
+        event.workspace_id,
+        event.feature,
+        event.model,
+    )
+
+
 def _exact(kinds: list[tuple[Any, ...]], count: int) -> bool:
     """Whether every sum of these amounts (up to `count` of each) is exact."""
     for kind in kinds:
@@ -270,16 +278,7 @@ def _aggregate_each(
     any order without rounding)."""
     alike: dict[tuple[Any, ...], tuple[RollupEvent, dict[str, Totals]]] = {}
     for event in events:
-        period = period_of(event)
-        group = (
-            event.organization_id,
-            period,
-            event.source,
-            event.user_id,
-            event.workspace_id,
-            event.feature,
-            event.model,
-        )
+        group = _group(event, period_of(event))
         found = alike.get(group)
         if found is None:
             found = alike[group] = (event, defaultdict(Totals.zero))
