@@ -79,10 +79,12 @@ from store.counters import (
     CounterStore,
     CountersUnavailable,
     Missing,
+    Outcome,
     Reserved,
     Stale,
 )
 from store.counters.memory import MemoryCounterStore
+from store.counters.reads import CounterRead, read_counters
 from store.db import SessionFactory, read_without_transaction
 from store.decisions import (
     FUTURE_TOLERANCE,
@@ -292,7 +294,9 @@ async def check_usage(
     allocation on the meter, else the organization's: the cycle's usage of a resetting
     meter (the calendar month without a subscription), everything recorded on a
     cumulative one, against the plan's effective limit (None: unlimited). Read from
-    the counters when they hold it, else from SQL.
+    the counters when they hold it; counters found missing or stale are filled from
+    SQL first (`read_counters`, as for a live page), so the next check needs no SQL
+    aggregate; counters unreachable, from SQL.
     """
     now = _utc(now)
     spec = UsageEventSpec(
@@ -303,6 +307,7 @@ async def check_usage(
         occurred_at=now,
         user_id=user_id,
     )
+    found: Outcome | None = None
     async with sessions() as session:
         # No lock, no write: its one statement is one snapshot (a fallback to SQL
         # reads the counters in one more, as it would under READ COMMITTED).
@@ -311,9 +316,19 @@ async def check_usage(
         plan = books.plan([spec], set(), claiming=False)
         limit = books.standing(spec, now, plan)
         batch = plan.batches(books.orgs, advance=False).get(organization_id)
-        found = None
-        if batch is not None:
-            found = await _check(session, counters, batch, plan.sources)
+        if batch is not None and counters is not None:
+            try:
+                found = await counters.check(batch)
+            except CountersUnavailable:
+                found = None
+    if batch is not None and not isinstance(found, Reserved):
+        sources = tuple(plan.sources.get(organization_id, {}).items())
+        values: dict[str, Decimal] | None = None
+        if counters is not None and isinstance(found, Missing | Stale):
+            read = CounterRead(organization_id, batch.version, sources)
+            [values] = await read_counters(sessions, counters, [read])
+        found = await _decide_from(sessions, batch, sources, values)
+    assert found is None or isinstance(found, Reserved)
     decided = {} if found is None else {organization_id: found.decisions}
     [outcome], _ = books.finish([spec], plan, decided)
     allowed = outcome.status is UsageStatus.ACCEPTED
@@ -329,29 +344,23 @@ async def check_usage(
     )
 
 
-async def _check(
-    session: AsyncSession,
-    counters: CounterStore | None,
+async def _decide_from(
+    sessions: SessionFactory,
     batch: Batch,
-    sources: Mapping[str, Mapping[str, FieldSource]],
+    sources: Sequence[tuple[str, FieldSource]],
+    values: Mapping[str, Decimal] | None,
 ) -> Reserved:
-    """The batch decided by the counters when they hold all it needs, else by a
-    throw-away store loaded from SQL."""
-    if counters is not None:
-        try:
-            outcome = await counters.check(batch)
-        except CountersUnavailable:
-            outcome = Stale()
-        if isinstance(outcome, Reserved):
-            return outcome
+    """The batch decided by a throw-away store holding `values` (the counters as
+    just filled), or, when the counters could not give them, what SQL holds."""
     org = batch.organization_id
+    if values is None:
+        wanted = {name: src for name, src in sources if name not in batch.loads}
+        async with sessions() as session:
+            await read_without_transaction(session)
+            values = (await load_fields(session, {org: wanted})).get(org, {})
     scratch = MemoryCounterStore("sql-fallback")
     await scratch.rebuild(org, batch.version)
-    wanted = {f: src for f, src in sources.get(org, {}).items() if f not in batch.loads}
-    loaded = await load_fields(session, {org: wanted})
-    outcome = await scratch.check(
-        replace(batch, loads={**batch.loads, **loaded.get(org, {})})
-    )
+    outcome = await scratch.check(replace(batch, loads={**batch.loads, **values}))
     assert isinstance(outcome, Reserved)
     return outcome
 

@@ -158,6 +158,15 @@ async def _hincrby(url: str, field: str, units: int) -> None:
         await client.aclose()
 
 
+async def _flush(url: str) -> None:
+    """Every counter gone, as after a Redis restart."""
+    client = Redis.from_url(url)
+    try:
+        await client.flushall()
+    finally:
+        await client.aclose()
+
+
 def _nudge_in_process(api: Gateway, field: str, units: int) -> None:
     """Move one of `org_a`'s counters in this process's store (the embedded default
     keeps them in a dict; nothing else can reach them)."""
@@ -292,6 +301,64 @@ async def test_usage_check_reads_a_redis_counter_changed_behind_the_gateways_bac
         "LIMIT_REACHED",
         "50",
     )
+
+
+async def test_usage_check_on_cold_redis_counters_fills_them_for_the_next_check(
+    postgres_url: str, redis_server: RedisServer
+) -> None:
+    async with _gateway(postgres_url, redis_server.url) as (api, secret):
+        await _spend(api, secret)
+        await _flush(redis_server.url)
+        cold, cold_sql = await _check(api, secret)
+        warm, warm_sql = await _check(api, secret)
+        client = Redis.from_url(redis_server.url)
+        try:
+            held = await client.hget("ug:{org_a}:counters", ENRICHMENTS)
+        finally:
+            await client.aclose()
+
+    assert cold_sql != []  # answered from SQL, then the counters were filled
+    assert warm_sql == []
+    assert cold == warm
+    assert (warm["allowed"], warm["used"], warm["remaining"]) == (True, "15", "35")
+    assert held is not None
+    assert int(held) == 15 * MICROS
+
+
+async def test_counters_filled_by_a_usage_check_count_the_next_write_once(
+    postgres_url: str, redis_server: RedisServer
+) -> None:
+    async with _gateway(postgres_url, redis_server.url) as (api, secret):
+        await _spend(api, secret)
+        await _flush(redis_server.url)
+        await _check(api, secret)
+        await _record(api, secret, "e3", "5")
+        check, sql = await _check(api, secret)
+        figures, _ = await _page(api)
+
+    assert sql == []
+    assert (check["used"], check["remaining"]) == ("20", "30")
+    assert figures["meters"] == {"enrichments": "20"}
+    assert figures["pools"] == ["20", "0"]
+
+
+async def test_usage_check_on_a_new_in_process_store_fills_it_for_the_next_check(
+    database_url: str,
+) -> None:
+    async with _gateway(database_url, None) as (api, secret):
+        await _spend(api, secret)
+    # A new process: its in-process counters start empty.
+    async with gateway(database_url) as api:
+        cold, cold_sql = await _check(api, secret)
+        warm, warm_sql = await _check(api, secret)
+        await _record(api, secret, "e3", "5")
+        after, _ = await _check(api, secret)
+
+    assert cold_sql != []
+    assert warm_sql == []
+    assert (warm["used"], warm["remaining"]) == ("15", "35")
+    assert cold == warm
+    assert (after["used"], after["remaining"]) == ("20", "30")
 
 
 # Redis keys ---------------------------------------------------------------------------
