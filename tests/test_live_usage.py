@@ -18,8 +18,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -42,6 +40,7 @@ from store.api_keys import create_api_key
 from store.db import SessionFactory
 from store.live import LocalHub, Tick
 from tests.gateway_client import JWT_SECRET, gateway, operation, user_token
+from tests.processes import wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "gateway.cli"]
@@ -219,7 +218,7 @@ async def serving(env: dict[str, str], log: Path) -> AsyncIterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        await asyncio.to_thread(_wait_until_healthy, base, process, log)
+        await asyncio.to_thread(wait_until_ready, base, process, log)
         yield base
     finally:
         process.send_signal(signal.SIGINT)
@@ -228,19 +227,6 @@ async def serving(env: dict[str, str], log: Path) -> AsyncIterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1):
-                return
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail("serve exited:\n" + log.read_text())
-            time.sleep(0.2)
-    pytest.fail("serve did not answer /healthz within 120 s:\n" + log.read_text())
 
 
 class LiveClient:
