@@ -11,8 +11,10 @@ A load runs under the organization's shared row lock, like a writer's: a rebuild
 (exclusive lock) cannot start a new generation between the SQL read and the load, so
 an absent field has seen no reservation and SQL holds all of its events. Counters
 built at another version, or gone (restart, eviction, first use), are rebuilt first
-under the exclusive lock, as before a decision. Unreachable counters answer None:
-the caller reads SQL instead.
+under the exclusive lock, as before a decision; readers that found them stale
+together queue on that lock, and each asks the counters again once it holds it, so
+only the first rebuilds. Unreachable counters answer None: the caller reads SQL
+instead.
 
 Counters count an event from its reservation, a few milliseconds before its commit
 (and take it back if the commit fails), and count events stamped up to five minutes
@@ -98,6 +100,21 @@ async def _check(
     return None
 
 
+async def _rebuild_if_stale(store: CounterStore, read: CounterRead) -> frozenset[str]:
+    """Under the exclusive lock: rebuild the counters unless a caller that held the
+    lock before us already did (readers of cold counters queue on that lock; only
+    the first rebuilds); the fields still to load."""
+    answer = await _check(store, read)
+    if isinstance(answer, dict):
+        return frozenset()
+    if isinstance(answer, Missing):
+        return answer.fields
+    if answer is None:
+        raise CountersUnavailable("the counters stopped answering")
+    await store.rebuild(read.organization_id, read.version)
+    return frozenset(read.fields)
+
+
 async def _load(
     sessions: SessionFactory,
     store: CounterStore,
@@ -121,10 +138,10 @@ async def _load(
             wanted: dict[str, dict[str, FieldSource]] = {}
             for read, fields in current:
                 if fields is None:
-                    await store.rebuild(read.organization_id, read.version)
+                    fields = await _rebuild_if_stale(store, read)
                 sources = dict(read.sources)
                 wanted.setdefault(read.organization_id, {}).update(
-                    {name: sources[name] for name in fields or sources}
+                    {name: sources[name] for name in fields}
                 )
             values = await load_fields(session, wanted) if wanted else {}
             batches = [

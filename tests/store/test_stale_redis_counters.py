@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from rules.cycles import cycle_for
 from rules.enums import ApiKeyKind, UsageDecisionCode, UsageStatus
@@ -42,6 +42,7 @@ CYCLE = cycle_for(ANCHOR, NOW)
 USED = usage_field("enrichments", CYCLE.start)
 SPENT = monthly_field(CYCLE.start)
 LIMIT = 10
+CHECKERS = 8
 
 
 @pytest.fixture
@@ -241,3 +242,75 @@ async def test_live_page_ignores_stale_redis_counters(
         "meters": [{"used": "9"}],
         "credits": {"spent": "9"},
     }
+
+
+async def _rebuilds(url: str) -> int:
+    """How many times this Redis started a generation (a rebuild's PEXPIRE; checks
+    and reads that count nothing claim no keys, so set no other expiry)."""
+    client = Redis.from_url(url)
+    try:
+        stats = await client.info("commandstats")
+    finally:
+        await client.aclose()
+    return int(stats.get("cmdstat_pexpire", {}).get("calls", 0))
+
+
+async def _waiting_for_locks(sessions: SessionFactory) -> int:
+    async with sessions() as session:
+        found = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+    return int(found or 0)
+
+
+async def test_checks_queued_on_cold_counters_rebuild_them_once(
+    sessions: SessionFactory, redis_server: RedisServer
+) -> None:
+    writer = _store(redis_server)
+    try:
+        await _record_each(sessions, writer, ["e1"])
+    finally:
+        await writer.aclose()
+    client = Redis.from_url(redis_server.url)
+    try:
+        await client.flushall()
+        await client.config_resetstat()
+    finally:
+        await client.aclose()
+    store = _store(redis_server)
+    # A writer in flight holds the organization's shared lock: every check finds the
+    # counters gone and queues for the exclusive lock a rebuild takes.
+    async with sessions() as holder:
+        await holder.execute(
+            text("SELECT id FROM organizations WHERE id = 'org_a' FOR SHARE")
+        )
+        checking = asyncio.gather(
+            *(
+                check_usage(
+                    sessions, "org_a", "enrichments", Decimal(1), None, NOW, store
+                )
+                for _ in range(CHECKERS)
+            )
+        )
+        for _ in range(200):
+            if await _waiting_for_locks(sessions) >= CHECKERS:
+                break
+            await asyncio.sleep(0.02)
+        assert await _waiting_for_locks(sessions) == CHECKERS
+        await holder.rollback()
+    try:
+        checks = await checking
+        held = await _held(redis_server.url, store)
+    finally:
+        await store.aclose()
+
+    # The first to get the lock rebuilt; each of the others found the counters
+    # rebuilt by then and only read them.
+    assert await _rebuilds(redis_server.url) == 1
+    assert [(c.allowed, c.used, c.remaining) for c in checks] == [
+        (True, Decimal(1), Decimal(LIMIT - 1))
+    ] * CHECKERS
+    assert held[USED] == str(1_000_000)
