@@ -61,7 +61,7 @@ async def sync_all(
 
 async def run_worker(settings: Settings, *, once: bool = False) -> int:
     logging.basicConfig(level=settings.log_level.upper())
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, parallel_scans=True)
     sessions = session_factory(engine)
     redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
     generations = None if redis is None else Generations(redis)
