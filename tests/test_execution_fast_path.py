@@ -41,6 +41,23 @@ class Query:
         ]
 
     @strawberry.field
+    def mixed(self) -> list[Item]:
+        # A plain item, one with a null non-null name, another plain one.
+        return [
+            Item(name="a", level=Level.NORMAL, amount=Decimal(1), note=None),
+            Item(name=None, level=Level.NORMAL, amount=Decimal(1), note=None),  # type: ignore[arg-type]
+            Item(name="c", level=Level.WARNING, amount=Decimal(3), note="z"),
+        ]
+
+    @strawberry.field
+    def gaps(self) -> list[Item | None]:
+        return [None, Item(name="b", level=Level.NORMAL, amount=Decimal(2), note=None)]
+
+    @strawberry.field
+    def holes(self) -> list[Item] | None:
+        return [Item(name="b", level=Level.NORMAL, amount=Decimal(2), note=None), None]  # type: ignore[list-item]
+
+    @strawberry.field
     def broken(self) -> Item | None:
         # A non-null name that is null, and a level that is no Level at all.
         return Item(name=None, level="nope", amount=Decimal(0), note=None)  # type: ignore[arg-type]
@@ -74,6 +91,13 @@ def run(document: str, *, fast: bool) -> Outcome:
         "{ broken { name } }",
         "{ broken { level } }",
         "{ broken { amount note } }",
+        "{ mixed { name level } }",
+        "{ mixed { level amount } }",
+        "{ gaps { name } }",
+        "{ holes { name } }",
+        "{ items { first: name again: name level } }",
+        "{ items { __typename name } }",
+        "{ items { ... on Item { name } note } }",
     ],
 )
 def test_the_fast_path_answers_as_graphql_core_does(document: str) -> None:
@@ -96,4 +120,20 @@ def test_a_null_in_a_non_null_leaf_is_an_error_that_nulls_its_parent() -> None:
     assert outcome.data == {"broken": None}
     assert outcome.errors == [
         ("Cannot return null for non-nullable field Item.name.", ["broken", "name"])
+    ]
+
+
+def test_a_list_of_plain_objects_is_answered_in_one_loop() -> None:
+    outcome = run("{ items { n: name amount } }", fast=True)
+    assert outcome.errors == []
+    assert outcome.data == {
+        "items": [{"n": "a", "amount": "1.5"}, {"n": "b", "amount": "2"}]
+    }
+
+
+def test_a_null_item_of_a_non_null_list_nulls_the_list_with_its_error() -> None:
+    outcome = run("{ holes { name } }", fast=True)
+    assert outcome.data == {"holes": None}
+    assert outcome.errors == [
+        ("Cannot return null for non-nullable field Query.holes.", ["holes", 1])
     ]
