@@ -9,9 +9,10 @@ completion. That cost (some 6 µs a field here) is most of a page's execution.
 `GatewayExecutionContext` answers those fields directly: the attribute, then the
 leaf type's own `coerce_output_value` (memoized per member for enums, whose
 Strawberry coercion scans every value); an object whose selected fields are all
-such leaves in one loop, and a list of such objects in one loop over its items. Anything unusual (a null, an exception
-as value, a coercion that fails or returns nothing) takes graphql-core's own path,
-so errors, null propagation and messages are exactly as before.
+such leaves in one loop, and a list of such objects in one loop over its items.
+Anything unusual (a null, an exception as value, a coercion that fails or returns
+nothing) takes graphql-core's own path, so errors, null propagation and messages
+are exactly as before.
 """
 
 from __future__ import annotations

@@ -79,6 +79,10 @@ def _coercer(type_: GraphQLInputType) -> Coercer:
 
 
 def _build(type_: GraphQLInputType) -> Coercer:
+    if isinstance(type_, GraphQLNonNull) and is_leaf_type(type_.of_type):
+        return _leaf(type_.of_type.coerce_input_value, null=Undefined)
+    if is_leaf_type(type_):
+        return _leaf(type_.coerce_input_value, null=None)
     if isinstance(type_, GraphQLNonNull):
         inner = _coercer(type_.of_type)
 
@@ -98,21 +102,26 @@ def _build(type_: GraphQLInputType) -> Coercer:
     return maybe_null
 
 
+def _leaf(coerce_leaf: Callable[[Any], Any], null: Any) -> Coercer:
+    """A scalar or enum, its null check in the same call (`null`: what a null
+    gives, Undefined where the type is non-null): most of an input's fields."""
+
+    def leaf(value: Any, depth: int) -> Any:
+        if value is None or value is Undefined:
+            return null
+        try:
+            return coerce_leaf(value)
+        except Exception:
+            return Undefined
+
+    return leaf
+
+
 def _nullable(type_: GraphQLInputType) -> Coercer:
     if isinstance(type_, GraphQLList):
         return _list(type_)
     if isinstance(type_, GraphQLInputObjectType):
         return _input_object(type_)
-    if is_leaf_type(type_):
-        coerce_leaf = type_.coerce_input_value
-
-        def leaf(value: Any, depth: int) -> Any:
-            try:
-                return coerce_leaf(value)
-            except Exception:
-                return Undefined
-
-        return leaf
     raise _Unsupported(str(type_))
 
 
@@ -157,13 +166,8 @@ def _input_object(type_: GraphQLInputObjectType) -> Coercer:
     def coerce_object(value: Any, depth: int) -> Any:
         if depth > MAX_NESTING_DEPTH or not isinstance(value, dict):
             return Undefined
-        defined = 0
-        for name, field_value in value.items():
-            if field_value is Undefined:
-                continue
-            defined += 1
-            if name not in names:
-                return Undefined
+        if not names.issuperset(value):
+            return Undefined  # an unknown field (graphql-core names it)
         coerced_dict: dict[str, Any] = {}
         for name, out_name, coerce, required, default in fields:
             field_value = value.get(name, Undefined)
@@ -178,6 +182,7 @@ def _input_object(type_: GraphQLInputObjectType) -> Coercer:
                 return Undefined
             coerced_dict[out_name] = coerced
         if one_of:
+            defined = sum(1 for v in value.values() if v is not Undefined)
             keys = list(coerced_dict)
             if defined != 1 or len(keys) != 1 or coerced_dict[keys[0]] is None:
                 return Undefined
