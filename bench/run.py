@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.run [--generate] [--sizes 10k,1m,10m] [--duration 10]
 
 Uses the data `bench.generate` loaded (`bench/results/dataset.json`; `--generate`,
-or a dataset without every size asked for, loads it first: ~35 minutes for 10M
+or a dataset without every size asked for, loads it first: 10 to 35 minutes for 10M
 events here). Starts one gateway process (`python -m gateway.cli serve`,
 PostgreSQL + Redis) and drives it with one `wrk` process at a time (`-t2 -c32` for
 throughput, `-t1 -c1` for unloaded latency), each run after a warm-up of the same
@@ -424,7 +424,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     source = args.dataset or DATASET
     sizes = [size.strip() for size in args.sizes.split(",") if size.strip()]
     if args.generate or not _holds(source, sizes):
-        print(f"bench: loading {', '.join(sizes)} events (10M: ~35 minutes)")
+        print(f"bench: loading {', '.join(sizes)} events (10M: 10 to 35 minutes)")
         asyncio.run(generate(sizes, args.database))
         source = DATASET
     dataset: dict[str, Any] = json.loads(source.read_text())
