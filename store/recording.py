@@ -316,18 +316,24 @@ async def check_usage(
         plan = books.plan([spec], set(), claiming=False)
         limit = books.standing(spec, now, plan)
         batch = plan.batches(books.orgs, advance=False).get(organization_id)
+        sources = tuple(plan.sources.get(organization_id, {}).items())
         if batch is not None and counters is not None:
             try:
                 found = await counters.check(batch)
             except CountersUnavailable:
                 found = None
-    if batch is not None and not isinstance(found, Reserved):
-        sources = tuple(plan.sources.get(organization_id, {}).items())
-        values: dict[str, Decimal] | None = None
-        if counters is not None and isinstance(found, Missing | Stale):
-            read = CounterRead(organization_id, batch.version, sources)
-            [values] = await read_counters(sessions, counters, [read])
-        found = await _decide_from(sessions, batch, sources, values)
+        if batch is not None and not isinstance(found, Reserved | Missing | Stale):
+            # No counters to read or fill: SQL, on this same connection.
+            found = await _decided_on(batch, await _sql_values(session, batch, sources))
+    if batch is not None and isinstance(found, Missing | Stale):
+        assert counters is not None
+        read = CounterRead(organization_id, batch.version, sources)
+        [values] = await read_counters(sessions, counters, [read])
+        if values is None:  # the counters stopped answering meanwhile
+            async with sessions() as session:
+                await read_without_transaction(session)
+                values = await _sql_values(session, batch, sources)
+        found = await _decided_on(batch, values)
     assert found is None or isinstance(found, Reserved)
     decided = {} if found is None else {organization_id: found.decisions}
     [outcome], _ = books.finish([spec], plan, decided)
@@ -344,22 +350,19 @@ async def check_usage(
     )
 
 
-async def _decide_from(
-    sessions: SessionFactory,
-    batch: Batch,
-    sources: Sequence[tuple[str, FieldSource]],
-    values: Mapping[str, Decimal] | None,
-) -> Reserved:
-    """The batch decided by a throw-away store holding `values` (the counters as
-    just filled), or, when the counters could not give them, what SQL holds."""
+async def _sql_values(
+    session: AsyncSession, batch: Batch, sources: Sequence[tuple[str, FieldSource]]
+) -> dict[str, Decimal]:
+    """What SQL holds for the batch's fields (those the books did not give)."""
     org = batch.organization_id
-    if values is None:
-        wanted = {name: src for name, src in sources if name not in batch.loads}
-        async with sessions() as session:
-            await read_without_transaction(session)
-            values = (await load_fields(session, {org: wanted})).get(org, {})
+    wanted = {name: src for name, src in sources if name not in batch.loads}
+    return (await load_fields(session, {org: wanted})).get(org, {})
+
+
+async def _decided_on(batch: Batch, values: Mapping[str, Decimal]) -> Reserved:
+    """The batch decided by a throw-away store holding `values`."""
     scratch = MemoryCounterStore("sql-fallback")
-    await scratch.rebuild(org, batch.version)
+    await scratch.rebuild(batch.organization_id, batch.version)
     outcome = await scratch.check(replace(batch, loads={**batch.loads, **values}))
     assert isinstance(outcome, Reserved)
     return outcome

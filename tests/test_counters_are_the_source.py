@@ -317,7 +317,7 @@ async def test_usage_check_on_cold_redis_counters_fills_them_for_the_next_check(
         finally:
             await client.aclose()
 
-    assert cold_sql != []  # answered from SQL, then the counters were filled
+    assert cold_sql != []  # the counters were filled from SQL first
     assert warm_sql == []
     assert cold == warm
     assert (warm["allowed"], warm["used"], warm["remaining"]) == (True, "15", "35")
