@@ -9,8 +9,14 @@ $(UV):
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
+# The Node clients of the conformance suite (clients/package-lock.json), when npm is
+# here; without it those tests skip locally and fail under CI=true.
 sync: $(UV)
 	$(UV) sync --frozen --quiet
+	@if command -v npm >/dev/null; then \
+	  echo "npm ci in clients/ (the pinned GraphQL clients of the conformance suite)"; \
+	  npm ci --prefix clients --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the client conformance tests will skip"; fi
 
 demo: sync
 	.venv/bin/usage-gateway serve --demo

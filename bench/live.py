@@ -42,7 +42,7 @@ from websockets.typing import Subprotocol
 from auth.tokens import issue_jwt
 
 ROOT = Path(__file__).resolve().parents[1]
-OPERATIONS = ROOT.parent / "shared" / "contract" / "operations"
+OPERATIONS = ROOT / "operations"
 CLI = [sys.executable, "-m", "gateway.cli"]
 POSTGRES_URL = os.environ.get(
     "USAGE_GATEWAY_TEST_POSTGRES_URL",

@@ -45,7 +45,7 @@ import httpx
 
 from bench.generate import DATASET, RESULTS, ROOT, generate
 
-OPERATIONS = ROOT.parent / "shared" / "contract" / "operations"
+OPERATIONS = ROOT / "operations"
 WRK_SCRIPTS = ROOT / "bench" / "wrk"
 REDIS_URL = os.environ.get("USAGE_GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 LATEST = RESULTS / "latest.json"

@@ -16,7 +16,7 @@ from gateway.app import create_app
 from gateway.settings import load_settings
 
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
-OPERATIONS = Path(__file__).resolve().parents[2] / "shared" / "contract" / "operations"
+OPERATIONS = Path(__file__).resolve().parents[1] / "operations"
 
 
 def operation(name: str) -> str:

@@ -11,7 +11,7 @@ from graphql import build_schema
 from schema import schema
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECK_OPERATIONS = ROOT.parent / "shared" / "contract" / "check-operations"
+CHECK_OPERATIONS = ROOT / "check-operations"
 
 
 def test_checked_in_schema_matches_the_code() -> None:
