@@ -131,7 +131,7 @@ async def _load_demo(settings: Settings) -> None:
     sessions = session_factory(engine)
     now = datetime.now(UTC)
     try:
-        await demo.load_demo(sessions, now)
+        await demo.load_demo(sessions, now, _progress)
         async with sessions() as session:
             _, operator_secret = await create_api_key(
                 session, ApiKeyKind.OPERATOR, "demo operator", (), now
@@ -168,6 +168,10 @@ Try: query {{ organization(id: "{demo.DEMO_ORGANIZATION}") {{ name plan {{ name 
 """,
         flush=True,
     )
+
+
+def _progress(line: str) -> None:
+    print(f"usage-gateway demo: {line}", flush=True)
 
 
 def _create_operator_key(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -540,9 +540,20 @@ def _hostel_workspaces(organization_id: str) -> tuple[p.WorkspaceSpec, ...]:
     )
 
 
-async def load_demo(sessions: SessionMaker, now: datetime) -> None:
-    """Provision the demo catalog and organizations, then record their usage."""
+def _silent(line: str) -> None:
+    """No progress lines (tests load the demo quietly)."""
+
+
+async def load_demo(
+    sessions: SessionMaker, now: datetime, progress: Callable[[str], None] = _silent
+) -> None:
+    """Provision the demo catalog and organizations, then record their usage.
+
+    Recording goes through the real write path and takes a while (tens of seconds on
+    a small machine), so each organization reports to `progress` as it starts.
+    """
     organizations = _organizations()
+    progress(f"provisioning the catalog and {len(organizations)} organizations")
     async with sessions() as session:
         for price in MODEL_PRICES:
             await p.set_model_price(session, price)
@@ -557,10 +568,14 @@ async def load_demo(sessions: SessionMaker, now: datetime) -> None:
     # One organization per call (the write path locks and loads per organization),
     # in time order, so releases on cumulative meters never precede what they free
     # and each cycle meets its limits and credits in the order they came in life.
-    for organization in organizations:
+    for number, organization in enumerate(organizations, start=1):
         events = sorted(
             _usage(organization, now),
             key=lambda event: (event.occurred_at or now, event.idempotency_key),
+        )
+        progress(
+            f"recording {len(events):,} usage events of {organization.id} "
+            f"({number}/{len(organizations)})"
         )
         for start in range(0, len(events), BATCH_SIZE):
             outcomes = await record_usage(
@@ -577,6 +592,7 @@ async def load_demo(sessions: SessionMaker, now: datetime) -> None:
 
     # The daily allowance panel shows the worker's snapshot; take one now so the
     # demo does not open on "no snapshot yet" (a second load finds it stored).
+    progress("taking the daily allowance snapshot")
     async with sessions() as session:
         await sync_daily_allowance(session, "org_meetly", now)
 

@@ -214,3 +214,23 @@ def test_serve_demo_prints_working_partner_and_operator_keys(
         demo.DEMO_ORGANIZATIONS
     )
     assert operator["data"] == {"viewer": {"kind": "OPERATOR"}}
+
+
+def test_serve_demo_reports_progress_while_it_loads(
+    demo_server: tuple[str, list[str]],
+) -> None:
+    """Loading takes tens of seconds: a newcomer sees each organization start."""
+    _, output = demo_server
+    progress = [
+        line.strip() for line in output if line.startswith("usage-gateway demo:")
+    ]
+
+    count = len(demo.DEMO_ORGANIZATIONS)
+    assert progress[0] == (
+        f"usage-gateway demo: provisioning the catalog and {count} organizations"
+    )
+    recording = [line for line in progress if " usage events of " in line]
+    assert [line.rsplit("(", 1)[1] for line in recording] == [
+        f"{number}/{count})" for number in range(1, count + 1)
+    ]
+    assert progress[-1] == "usage-gateway demo: taking the daily allowance snapshot"
