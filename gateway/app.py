@@ -26,18 +26,24 @@ from strawberry.types.unset import UnsetType
 from auth.identity import identify
 from auth.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from auth.tokens import InvalidToken
+from gateway.access_log import AccessLog
 from gateway.body_limit import BodySizeLimit
+from gateway.metrics_endpoint import mark_process_dead, metrics_endpoint
+from gateway.resources import sampling
 from gateway.settings import Settings
+from gateway.tracing import Tracing, provider_from_environment, tracing_requested
 from resolvers.context import Context
 from resolvers.websocket import authenticate
 from schema import schema
 from schema.masking import with_codes
+from schema.metrics import ACCESS
 from store.api_keys import ActiveKeys
 from store.catalog_cache import CatalogCache
 from store.counters import CounterStore, open_counters
 from store.db import SessionFactory, create_engine, session_factory
 from store.generations import Generations
 from store.live import LiveHub, create_hub
+from store.redis_client import redis_client
 from store.response_cache import ResponseCache
 
 log = logging.getLogger("usage_gateway")
@@ -94,6 +100,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
             )
         except InvalidToken as error:
             auth_error = str(error)
+        record = ACCESS.get()
+        if record is not None:
+            record.caller = "anonymous" if identity is None else identity.kind.value
         return Context(
             request=request,
             response=response,
@@ -138,6 +147,11 @@ class GatewayGraphQL(GraphQL[Context, None]):
             )
         finally:
             await context.close()
+            record = ACCESS.get()
+            if record is not None and context.touched_organizations:
+                record.organization = ",".join(sorted(context.touched_organizations))[
+                    :200
+                ]
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object]:
         """graphql-transport-ws connection_init: its payload carries the token."""
@@ -159,8 +173,16 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return await super().process_result(request, result)
 
 
-def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
+def create_app(
+    settings: Settings, clock: Clock = utc_now, tracing: Tracing | None = None
+) -> Starlette:
+    """The gateway's app. `tracing`: instrument with this provider (tests); by
+    default, the one the `OTEL_*` environment asks for, if any."""
     engine = create_engine(settings.database_url)
+    if tracing is None and tracing_requested():
+        tracing = Tracing(provider_from_environment())
+    if tracing is not None:
+        tracing.instrument(engine)
     sessions = session_factory(engine)
 
     async def healthz(request: Request) -> Response:
@@ -176,24 +198,35 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
             log.warning("readyz: database unreachable: %s", type(error).__name__)
             checks["database"] = "unreachable"
         checks["redis"] = await _redis_status(settings.redis_url)
-        ready = all(value in ("ok", "not configured") for value in checks.values())
         # What decides usage now: redis, sql-fallback (Redis unreachable) or in-process.
         mode = await counters.probe()
+        # SQL is the truth and the fallback: without the database nothing can be
+        # answered, so not ready; without Redis every request is still answered
+        # exactly (decisions from SQL, no response cache, live ticks within this
+        # process), so ready but degraded: taking such a process out of the load
+        # balancer would only move its traffic onto others with the same outage.
+        ready = checks["database"] == "ok"
+        degraded = checks["redis"] == "unreachable"
+        status = "not ready" if not ready else "degraded" if degraded else "ready"
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", **checks, "counters": mode},
+            {"status": status, **checks, "counters": mode},
             status_code=200 if ready else 503,
         )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with sampling(engine):
+            yield
+        mark_process_dead()
+        if tracing is not None:
+            tracing.uninstrument()
         await live_hub.close()
         await counters.aclose()
         await engine.dispose()
         if redis is not None:
             await redis.aclose()
 
-    redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
+    redis = None if settings.redis_url is None else redis_client(settings.redis_url)
     live_hub = create_hub(redis)
     counters = open_counters(settings.redis_url)
     generations = None if redis is None else Generations(redis)
@@ -221,11 +254,16 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint(settings.metrics_token)),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            *([] if tracing is None else [tracing.middleware()]),
+            Middleware(AccessLog, log_requests=settings.access_log),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        ],
     )
     app.state.engine = engine
     app.state.redis = redis

@@ -100,6 +100,12 @@ def _serve(args: argparse.Namespace) -> int:
             "recorded it",
             file=sys.stderr,
         )
+    from gateway.logs import configure_logging
+    from gateway.metrics_endpoint import prepare_multiprocess
+
+    configure_logging(settings.log_level, settings.log_format)
+    # Before any worker imports prometheus-client: where their values meet.
+    prepare_multiprocess(settings.workers)
     asyncio.run(_upgrade(settings))
     if args.demo:
         asyncio.run(_load_demo(settings))
@@ -115,7 +121,10 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        # Our access log (gateway.access_log) has the request id; uvicorn's own
+        # logging configuration would replace ours (gateway.logs).
         access_log=False,
+        log_config=None,
     )
     return 0
 

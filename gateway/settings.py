@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     """Answers one process keeps at most."""
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     """A recordUsage call of 1,000 events fits with room to spare."""
+    log_format: Literal["text", "json"] = "text"
+    """`json`: one JSON object per log line (for a log pipeline)."""
+    access_log: bool = True
+    """One line per HTTP request (request id, operation, caller kind, status)."""
+    metrics_token: str | None = Field(default=None, repr=False)
+    """Unset: `/metrics` answers loopback clients only; set: any client bearing it."""
 
     @field_validator("database_url")
     @classmethod
@@ -47,6 +53,11 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _token_or_unset(cls, value: str | None) -> str | None:
+        return None if value in (None, "") else value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
@@ -56,7 +67,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

@@ -15,14 +15,15 @@ import logging
 import signal
 from datetime import UTC, datetime
 
-from redis.asyncio import Redis
 from sqlalchemy import select
 
+from gateway.logs import configure_logging
 from gateway.settings import Settings
 from store.allowance import sync_daily_allowance
 from store.db import SessionFactory, create_engine, session_factory
 from store.generations import Generations
 from store.models import Organization
+from store.redis_client import redis_client
 
 log = logging.getLogger("usage_gateway.worker")
 
@@ -60,10 +61,10 @@ async def sync_all(
 
 
 async def run_worker(settings: Settings, *, once: bool = False) -> int:
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level, settings.log_format)
     engine = create_engine(settings.database_url, parallel_scans=True)
     sessions = session_factory(engine)
-    redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
+    redis = None if settings.redis_url is None else redis_client(settings.redis_url)
     generations = None if redis is None else Generations(redis)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

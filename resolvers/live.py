@@ -26,13 +26,15 @@ from resolvers import usage
 from resolvers.access import Access, OrgScope, access_for
 from resolvers.context import Info, Loaders
 from resolvers.loaders.reads import RequestSession
+from resolvers.metrics import subscribed
 from resolvers.organizations import organization_scope, require_identity
 from resolvers.websocket import authenticate, current_time
 from rules.credits import PoolState
 from rules.enums import CreditPoolKind, CreditPrompt, CreditUnit, UsageStatus
 from schema.errors import Forbidden
 from store.catalog import counts_dollars
-from store.live import Tick, Version, snapshot_position
+from store.live import LiveUnavailable, Tick, Version, snapshot_position
+from store.metrics import LIVE_TICKS
 from store.recording import EventOutcome, UsageEventSpec
 
 log = logging.getLogger("usage_gateway.live")
@@ -74,6 +76,8 @@ async def publish_accepted(
         try:
             if await hub.listening(organization_id):
                 await hub.publish(await _ticks(info, organization_id, list(meters)))
+        except LiveUnavailable:
+            pass  # logged by the hub once per outage; the next tick carries the state
         except Exception:
             log.exception("live: ticks of %r were not published", organization_id)
 
@@ -157,28 +161,30 @@ async def _stream(
     assert context.live is not None
     newest_credits: tuple[Version, usage.CreditSummary | None] | None = None
     checked = time.monotonic()
-    async with context.live.subscribe(organization_id) as inbox:
-        while True:
-            tick = await inbox.get()
-            if time.monotonic() - checked >= ACCESS_RECHECK_SECONDS:
-                await authenticate(context)
-                scope = await _viewer_scope(info, organization_id)
-                checked = time.monotonic()
-            state = tick.state
-            # Credits are the organization's: a tick of another meter read from an
-            # older snapshot must not take them back.
-            if newest_credits is None or tick.version >= newest_credits[0]:
-                newest_credits = (tick.version, _summary(state["credits"]))
-            used = Decimal(state["used"])
-            yield LiveTick(
-                at=datetime.fromisoformat(state["at"]),
-                meter=tick.meter,
-                used=used,
-                limit=_decimal(state["limit"]),
-                in_dollars=bool(state["dollars"]),
-                credits=newest_credits[1],
-                access=scope.access,
-            )
+    with subscribed():
+        async with context.live.subscribe(organization_id) as inbox:
+            while True:
+                tick = await inbox.get()
+                if time.monotonic() - checked >= ACCESS_RECHECK_SECONDS:
+                    await authenticate(context)
+                    scope = await _viewer_scope(info, organization_id)
+                    checked = time.monotonic()
+                state = tick.state
+                # Credits are the organization's: a tick of another meter read from an
+                # older snapshot must not take them back.
+                if newest_credits is None or tick.version >= newest_credits[0]:
+                    newest_credits = (tick.version, _summary(state["credits"]))
+                used = Decimal(state["used"])
+                LIVE_TICKS.inc()
+                yield LiveTick(
+                    at=datetime.fromisoformat(state["at"]),
+                    meter=tick.meter,
+                    used=used,
+                    limit=_decimal(state["limit"]),
+                    in_dollars=bool(state["dollars"]),
+                    credits=newest_credits[1],
+                    access=scope.access,
+                )
 
 
 # ----------------------------------------------------------------------------- helpers

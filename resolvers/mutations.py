@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from resolvers import allowance, billing, live
 from resolvers.access import OrgScope, access_for
 from resolvers.context import Info
+from resolvers.metrics import count_recorded
 from resolvers.organizations import organization_scope, require_identity
 from resolvers.provisioning import apply_change
 from rules.enums import SeatStatus, SeatType, UsageDecisionCode, UsageStatus, ViewerKind
@@ -372,6 +373,7 @@ async def record_usage(
                 else f"unknown organization {spec.organization_id!r}",
             )
         )
+    count_recorded((r.status, r.code) for r in results)
     return payloads.RecordUsagePayload(
         accepted=sum(r.status is UsageStatus.ACCEPTED for r in results),
         duplicates=sum(r.status is UsageStatus.DUPLICATE for r in results),

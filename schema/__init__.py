@@ -13,6 +13,7 @@ from schema.errors import is_coded
 from schema.execution import GatewayExecutionContext
 from schema.limits import MAX_TOKENS, QueryLimits
 from schema.masking import MaskInternalErrors
+from schema.metrics import OperationMetrics
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.rate_limit import RateLimit
@@ -42,6 +43,9 @@ schema = GatewaySchema(
     scalar_overrides={Decimal: DecimalScalar},
     execution_context_class=GatewayExecutionContext,
     extensions=[
+        # Outermost: sees every answer as the client does (refusals, cached
+        # answers, masked errors) and times the whole operation.
+        OperationMetrics,
         # Both caches live at module level, shared by every request.
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),

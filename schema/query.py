@@ -10,6 +10,7 @@ import strawberry
 from auth.graphql import CanWriteUsage, IsAuthenticated
 from resolvers import organizations, viewer
 from resolvers.context import Info
+from resolvers.metrics import count_checked
 from schema.organization import Organization
 from schema.payloads import UsageCheckResult
 from schema.types.viewer import ViewerBase
@@ -94,6 +95,7 @@ class Query:
             info.context.now,
             info.context.counters,
         )
+        count_checked(check.allowed, check.code)
         return UsageCheckResult(
             allowed=check.allowed,
             code=check.code,

@@ -9,6 +9,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from resolvers.context import Context
+from store.metrics import RATE_LIMITED
 
 
 class RateLimit(SchemaExtension):
@@ -17,6 +18,11 @@ class RateLimit(SchemaExtension):
         if isinstance(context, Context) and context.rate_limiter is not None:
             verdict = await context.rate_limiter.take(context.caller)
             if not verdict.allowed:
+                RATE_LIMITED.labels(
+                    "anonymous"
+                    if context.identity is None
+                    else context.identity.kind.value
+                ).inc()
                 self.execution_context.result = ExecutionResult(
                     data=None,
                     errors=[

@@ -49,6 +49,7 @@ from strawberry.types.graphql import OperationType
 from auth.identity import Identity
 from resolvers.context import Context
 from resolvers.selections import fields_at
+from store.metrics import RESPONSE_CACHE
 
 RECORD_USAGE = "recordUsage"
 
@@ -100,9 +101,11 @@ class CachedResponses(SchemaExtension):
         if kept is None:
             kept = await cache.joined(key, stamp)
         if kept is not None:
+            RESPONSE_CACHE.labels("hit").inc()
             execution.result = ExecutionResult(data=kept, errors=None)  # type: ignore[arg-type]
             yield
             return
+        RESPONSE_CACHE.labels("miss").inc()
         async with cache.flight(key, stamp) as keep:
             yield
             result = _result(execution)

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from store.metrics import DB_POOL_WAIT_SECONDS
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
@@ -107,7 +109,9 @@ async def begin_snapshot(session: AsyncSession) -> AsyncConnection:
     options: dict[str, Any] = {}
     if dialect == "postgresql":
         options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    waiting = time.perf_counter()
     connection = await session.connection(execution_options=options)
+    DB_POOL_WAIT_SECONDS.observe(time.perf_counter() - waiting)
     if dialect == "sqlite":
         await connection.exec_driver_sql("BEGIN")
     return connection

@@ -26,6 +26,8 @@ from collections.abc import Collection, Sequence
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from store.state_log import StateLog
+
 log = logging.getLogger("usage_gateway.generations")
 
 EVERYTHING_KEY = "ug:generation"
@@ -44,6 +46,7 @@ class Generations:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self._moving = StateLog(log, "write generations in Redis")
 
     async def read(self, organization_ids: Sequence[str]) -> Stamp | None:
         """The generations now, or None when Redis cannot say."""
@@ -74,6 +77,9 @@ class Generations:
                     pipe.incr(key)
                 await pipe.execute()
         except (RedisError, OSError) as error:
-            log.warning("write generations not moved (%s): %s", keys, error)
+            # Callers fall back (this process forgets its cached answers); one
+            # line per outage, not one per write.
+            self._moving.lost(error)
             return False
+        self._moving.back()
         return True

@@ -36,8 +36,15 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import UsageEvent
+from store.state_log import StateLog
 
 log = logging.getLogger("usage_gateway.live")
+
+
+class LiveUnavailable(Exception):
+    """Ticks could not be published (Redis unreachable); already logged once per
+    outage, so callers need not log it again."""
+
 
 Version = tuple[int, int, int]
 """(snapshot position, twice, then the instant evaluated at in microseconds)."""
@@ -223,6 +230,8 @@ class RedisHub(LiveHub):
         self._reader: asyncio.Task[None] | None = None
         self._leaving: set[asyncio.Task[None]] = set()
         self._resting_until = 0.0
+        self._connection = StateLog(log, "live: Redis pub/sub (subscribers)")
+        self._publishing = StateLog(log, "live: Redis pub/sub (publishing ticks)")
 
     async def listening(self, organization_id: str) -> bool:
         if time.monotonic() < self._resting_until:
@@ -246,9 +255,11 @@ class RedisHub(LiveHub):
         try:
             async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
                 yield
-        except Exception:
+        except Exception as error:
             self._resting_until = time.monotonic() + REDIS_REST_SECONDS
-            raise
+            self._publishing.lost(error)
+            raise LiveUnavailable(str(error)) from error
+        self._publishing.back()
 
     async def close(self) -> None:
         tasks = [*self._leaving, *([self._reader] if self._reader else [])]
@@ -302,9 +313,10 @@ class RedisHub(LiveHub):
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("live: Redis pub/sub read failed (%s), retrying", error)
+                self._connection.lost(error)
                 await asyncio.sleep(_RETRY_SECONDS)
                 continue
+            self._connection.back()
             if message is None or message.get("type") != "message":
                 continue
             try:

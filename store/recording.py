@@ -93,6 +93,7 @@ from store.decisions import (
     EventOutcome,
     UsageEventSpec,
 )
+from store.metrics import COUNTER_DECISIONS
 from store.usage_loads import FieldSource, load_fields, load_recorded
 from store.usage_writes import write_accepted
 
@@ -154,9 +155,13 @@ async def record_usage(
         return []
     if counters is not None:
         try:
-            return await _record(sessions, events, now, counters)
+            outcomes = await _record(sessions, events, now, counters)
         except CountersUnavailable:
             log.debug("counters unavailable: deciding from SQL")
+        else:
+            COUNTER_DECISIONS.labels(counters.mode).inc()
+            return outcomes
+    COUNTER_DECISIONS.labels("sql-fallback").inc()
     return await _record(sessions, events, now, MemoryCounterStore("sql-fallback"))
 
 
@@ -308,6 +313,7 @@ async def check_usage(
         user_id=user_id,
     )
     found: Outcome | None = None
+    source = "sql-fallback" if counters is None else counters.mode
     async with sessions() as session:
         # No lock, no write: its one statement is one snapshot (a fallback to SQL
         # reads the counters in one more, as it would under READ COMMITTED).
@@ -324,17 +330,20 @@ async def check_usage(
                 found = None
         if batch is not None and not isinstance(found, Reserved | Missing | Stale):
             # No counters to read or fill: SQL, on this same connection.
+            source = "sql-fallback"
             found = await _decided_on(batch, await _sql_values(session, batch, sources))
     if batch is not None and isinstance(found, Missing | Stale):
         assert counters is not None
         read = CounterRead(organization_id, batch.version, sources)
         [values] = await read_counters(sessions, counters, [read])
         if values is None:  # the counters stopped answering meanwhile
+            source = "sql-fallback"
             async with sessions() as session:
                 await read_without_transaction(session)
                 values = await _sql_values(session, batch, sources)
         found = await _decided_on(batch, values)
     assert found is None or isinstance(found, Reserved)
+    COUNTER_DECISIONS.labels(source).inc()
     decided = {} if found is None else {organization_id: found.decisions}
     [outcome], _ = books.finish([spec], plan, decided)
     allowed = outcome.status is UsageStatus.ACCEPTED

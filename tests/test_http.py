@@ -64,11 +64,19 @@ async def test_readyz_reports_reachable_redis(sqlite_url: str, redis_url: str) -
     assert response.json()["redis"] == "ok"
 
 
-async def test_readyz_is_not_ready_when_redis_is_unreachable(sqlite_url: str) -> None:
+async def test_readyz_stays_ready_but_degraded_while_redis_is_unreachable(
+    sqlite_url: str,
+) -> None:
+    """Requests are still answered exactly from SQL: the process keeps its traffic."""
     response = await _get(sqlite_url, "/readyz", redis_url="redis://127.0.0.1:1/0")
 
-    assert response.status_code == 503
-    assert response.json()["redis"] == "unreachable"
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "database": "ok",
+        "redis": "unreachable",
+        "counters": "sql-fallback",
+    }
 
 
 async def test_readyz_is_not_ready_when_the_database_is_unreachable(

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -62,6 +61,7 @@ from store.counters import (
     Reserved,
     Stale,
 )
+from store.redis_client import redis_client
 
 log = logging.getLogger("usage_gateway.counters")
 
@@ -354,7 +354,7 @@ class RedisCounterStore:
         retry_after: float = 1.0,
         timeout: float = 2.0,
     ) -> None:
-        self.redis = Redis.from_url(
+        self.redis = redis_client(
             url,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
