@@ -11,7 +11,6 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
 from redis.asyncio import Redis
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -29,7 +28,7 @@ from auth.tokens import InvalidToken
 from gateway.access_log import AccessLog
 from gateway.body_limit import BodySizeLimit
 from gateway.metrics_endpoint import mark_process_dead, metrics_endpoint
-from gateway.resources import sampling
+from gateway.resources import database_answers, sampling
 from gateway.settings import Settings
 from gateway.tracing import Tracing, provider_from_environment, tracing_requested
 from resolvers.context import Context
@@ -190,13 +189,7 @@ def create_app(
 
     async def readyz(request: Request) -> Response:
         checks: dict[str, Any] = {}
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as error:
-            log.warning("readyz: database unreachable: %s", type(error).__name__)
-            checks["database"] = "unreachable"
+        checks["database"] = "ok" if await database_answers(engine) else "unreachable"
         checks["redis"] = await _redis_status(settings.redis_url)
         # What decides usage now: redis, sql-fallback (Redis unreachable) or in-process.
         mode = await counters.probe()
@@ -215,7 +208,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with sampling(engine):
+        async with sampling(engine, counters):
             yield
         mark_process_dead()
         if tracing is not None:

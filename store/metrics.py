@@ -150,3 +150,20 @@ EVENT_LOOP_LAG = Gauge(
     namespace=NAMESPACE,
     multiprocess_mode="livemax",
 )
+
+# ----------------------------------------------------------------- readiness
+
+SQL_FALLBACK = Gauge(
+    "sql_fallback_active",
+    "1 while Redis is unreachable and usage is decided from SQL (still exact, "
+    "slower); 0 otherwise.",
+    namespace=NAMESPACE,
+    multiprocess_mode="livemax",
+)
+DATABASE_UP = Gauge(
+    "database_up",
+    "1 while the database answers (checked every 10 s and by /readyz); the "
+    "gateway is not ready without it.",
+    namespace=NAMESPACE,
+    multiprocess_mode="livemin",
+)

@@ -118,10 +118,10 @@ async def test_a_known_mix_of_requests_is_counted_exactly(sqlite_url: str) -> No
         )
         >= 1
     )
-    events = "usage_gateway_usage_events_total"
-    assert delta(events, status="ACCEPTED", code="") == 3
-    assert delta(events, status="DUPLICATE", code="") == 1
-    assert delta(events, status="DENIED", code="LIMIT_REACHED") == 2
+    recorded = "usage_gateway_usage_events_total"
+    assert delta(recorded, status="ACCEPTED", code="") == 3
+    assert delta(recorded, status="DUPLICATE", code="") == 1
+    assert delta(recorded, status="DENIED", code="LIMIT_REACHED") == 2
     assert (
         delta("usage_gateway_usage_checks_total", allowed="true", code="ALLOWED") == 3
     )
