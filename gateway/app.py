@@ -18,7 +18,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.subscriptions import (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UnsetType
 
@@ -27,10 +33,12 @@ from auth.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from auth.tokens import InvalidToken
 from gateway.access_log import AccessLog
 from gateway.body_limit import BodySizeLimit
+from gateway.http_subscriptions import refuse_plain_subscription
 from gateway.metrics_endpoint import mark_process_dead, metrics_endpoint
 from gateway.resources import database_answers, sampling
 from gateway.settings import Settings
 from gateway.tracing import Tracing, provider_from_environment, tracing_requested
+from gateway.websocket_text import TextWebSocketAdapter
 from resolvers.context import Context
 from resolvers.websocket import authenticate
 from schema import schema
@@ -48,6 +56,11 @@ from store.response_cache import ResponseCache
 log = logging.getLogger("usage_gateway")
 
 Clock = Callable[[], datetime]
+SUBSCRIPTION_PROTOCOLS = (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 
 
 def utc_now() -> datetime:
@@ -56,6 +69,8 @@ def utc_now() -> datetime:
 
 class GatewayGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our typed context: identity resolved per request."""
+
+    websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(
         self,
@@ -72,7 +87,14 @@ class GatewayGraphQL(GraphQL[Context, None]):
         # Identity is never ambient (no cookies): a page on another origin must still
         # present a token, so any origin may open the websocket (an editor's webview
         # has an origin of its own).
-        super().__init__(schema, graphql_ide="graphiql", allowed_origins=["*"])
+        # Subscriptions: graphql-transport-ws (and the legacy graphql-ws) on the
+        # websocket, Apollo's multipart/mixed over HTTP.
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allowed_origins=["*"],
+            subscription_protocols=SUBSCRIPTION_PROTOCOLS,
+        )
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
@@ -135,6 +157,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         """Runs the operation, then returns the request's read session to the pool
         (every field is resolved by then; encoding the result reads nothing; a
         subscription streamed over HTTP reads afresh and releases its own)."""
+        if isinstance(request_data, GraphQLRequestData):
+            refuse_plain_subscription(request_data)
         try:
             return await super().execute_operation(
                 request,
@@ -153,8 +177,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 ]
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object]:
-        """graphql-transport-ws connection_init: its payload carries the token."""
+        """graphql-transport-ws connection_init: its payload carries the token. Bad
+        credentials close the socket with 4403 (the protocol's refusal); no token
+        at all is acknowledged, and each subscription then says UNAUTHENTICATED."""
         await authenticate(context)
+        if context.auth_error is not None:
+            raise ConnectionRejectionError()
         return UnsetType()  # acknowledged without a payload
 
     def encode_json(self, data: object) -> bytes:

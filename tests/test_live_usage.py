@@ -30,6 +30,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin, Subprotocol
 
 from resolvers.context import Context
@@ -229,6 +230,32 @@ async def serving(env: dict[str, str], log: Path) -> AsyncIterator[str]:
             process.wait()
 
 
+def text_message(raw: str | bytes) -> dict[str, Any]:
+    """A graphql-transport-ws message, which is JSON in a text frame: graphql-ws
+    (Node) fails a binary one with 4004 and a browser receives it as a Blob."""
+    assert isinstance(raw, str), f"a binary frame: {raw!r}"
+    message: dict[str, Any] = json.loads(raw)
+    return message
+
+
+async def refusal(base: str, token: str) -> tuple[int | None, str | None]:
+    """The close code and reason a connection_init with `token` gets."""
+    url = base.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        init = {"type": "connection_init", "payload": {"Authorization": token}}
+        await ws.send(json.dumps(init))
+        try:
+            message = await asyncio.wait_for(ws.recv(), 30)
+        except ConnectionClosed:
+            pass
+        else:
+            pytest.fail(f"acknowledged: {message!r}")
+        return (
+            None if ws.close_code is None else int(ws.close_code),
+            ws.close_reason,
+        )
+
+
 class LiveClient:
     """A graphql-transport-ws client that keeps every message it receives."""
 
@@ -253,7 +280,7 @@ class LiveClient:
             await websocket.send(
                 json.dumps({"type": "connection_init", "payload": payload})
             )
-            ack = json.loads(await asyncio.wait_for(websocket.recv(), 30))
+            ack = text_message(await asyncio.wait_for(websocket.recv(), 30))
             assert ack["type"] == "connection_ack", ack
             client = cls(websocket)
             try:
@@ -263,7 +290,7 @@ class LiveClient:
 
     async def _read(self) -> None:
         async for raw in self.websocket:
-            self.received.append(json.loads(raw))
+            self.received.append(text_message(raw))
             self._arrived.set()
 
     async def subscribe(
@@ -452,11 +479,11 @@ async def test_the_embedded_default_fans_out_inside_one_process(
             LiveClient.connect(
                 base, user_token("max"), origin="vscode-webview://usage-bar"
             ) as member,
-            LiveClient.connect(base, "not-a-token") as stranger,
+            LiveClient.connect(base, None) as anonymous,
         ):
             await admin.subscribe(org)
             await member.subscribe(org)
-            await stranger.subscribe(org)
+            await anonymous.subscribe(org)
             await until_live(execute, org, [admin, member])
 
             for number, call in enumerate(
@@ -465,7 +492,12 @@ async def test_the_embedded_default_fans_out_inside_one_process(
                 await record(execute, call)
                 for subscriber in (admin, member):
                     await subscriber.until(subscriber.has_ticks("email", number))
-            await stranger.until(lambda: bool(stranger.of("1")))
+            await anonymous.until(lambda: bool(anonymous.of("1")))
+            # Bad credentials: the protocol's refusal, before any subscription.
+            refused = [
+                await refusal(base, token)
+                for token in ("Bearer not-a-token", f"Bearer {user_token('ada')}x")
+            ]
 
     for subscriber in (admin, member):
         # Credits are not dollars: members see them too.
@@ -498,10 +530,11 @@ async def test_the_embedded_default_fans_out_inside_one_process(
                 },
             ),
         ]
-    assert [message["type"] for message in stranger.of("1")] == ["error"]
-    assert stranger.of("1")[0]["payload"][0]["extensions"]["code"] == (
+    assert [message["type"] for message in anonymous.of("1")] == ["error"]
+    assert anonymous.of("1")[0]["payload"][0]["extensions"]["code"] == (
         "UNAUTHENTICATED"
     )
+    assert refused == [(4403, "Forbidden"), (4403, "Forbidden")]
 
 
 # ------------------------------------------------------------------- in process
