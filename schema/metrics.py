@@ -18,6 +18,7 @@ from graphql import GraphQLError, OperationType
 from strawberry.extensions import SchemaExtension
 
 from schema.errors import CODES
+from schema.masking import with_codes
 from store.metrics import OPERATION_ERRORS, OPERATION_SECONDS, OPERATIONS
 
 KNOWN_OPERATIONS = frozenset(
@@ -108,9 +109,13 @@ class OperationMetrics(SchemaExtension):
             kind = OperationType.QUERY.value
         OPERATIONS.labels(label, kind).inc()
         OPERATION_SECONDS.labels(label).observe(time.perf_counter() - started)
+        # Errors before execution (syntax, validation, variables) are not in a
+        # result yet; their code is the one the client will read (`with_codes`).
         result = context.result
-        errors = list(getattr(result, "errors", None) or [])
-        codes = [error_code(error) for error in errors]
+        errors = list(
+            getattr(result, "errors", None) or context.pre_execution_errors or []
+        )
+        codes = [error_code(error) for error in with_codes(errors)]
         for code in codes:
             OPERATION_ERRORS.labels(label, code).inc()
         record = ACCESS.get()

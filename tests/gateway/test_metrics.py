@@ -99,6 +99,7 @@ async def test_a_known_mix_of_requests_is_counted_exactly(sqlite_url: str) -> No
                 token=secret,
             )
         await api.execute("query Hostile123 { viewer { kind } }", token=secret)
+        await api.execute("query Broken { nope }", token=secret)
         await api.execute(operation("usage_page"), {"org": "org_metrics"})  # no token
         after = samples((await api.client.get("/metrics")).text)
 
@@ -108,7 +109,10 @@ async def test_a_known_mix_of_requests_is_counted_exactly(sqlite_url: str) -> No
     ops = "usage_gateway_graphql_operations_total"
     assert delta(ops, operation="UsageCheck", type="query") == 3
     assert delta(ops, operation="RecordUsage", type="mutation") == 5
-    assert delta(ops, operation="other", type="query") == 1
+    assert delta(ops, operation="other", type="query") == 2
+    errors = "usage_gateway_graphql_errors_total"
+    assert delta(errors, operation="other", code="BAD_USER_INPUT") == 1
+    assert delta(errors, operation="other", code="INTERNAL") == 0
     assert delta(ops, operation="UsagePage", type="query") == 1
     assert (
         delta(
@@ -127,7 +131,7 @@ async def test_a_known_mix_of_requests_is_counted_exactly(sqlite_url: str) -> No
     )
     assert delta("usage_gateway_counter_decisions_total", source="in-process") == 8
     assert (
-        delta("usage_gateway_http_requests_total", route="/graphql", status="200") == 10
+        delta("usage_gateway_http_requests_total", route="/graphql", status="200") == 11
     )
     histogram = "usage_gateway_graphql_operation_seconds_count"
     assert delta(histogram, operation="UsageCheck") == 3
