@@ -16,12 +16,9 @@ import argparse
 import asyncio
 import html
 import itertools
-import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -30,6 +27,9 @@ from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+
+from bench.demo_gateway import base_env, demo
+from bench.operability import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "operating-dashboard.png"
@@ -306,53 +306,17 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="ug-dashboard-run-"))
-    port = 18000 + os.getpid() % 1000
-    env = {k: v for k, v in os.environ.items() if not k.startswith("USAGE_GATEWAY_")}
-    env.update(
-        USAGE_GATEWAY_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'demo.sqlite3'}",
-        USAGE_GATEWAY_RATE_LIMIT_BURST="100000",
-        USAGE_GATEWAY_RATE_LIMIT_PER_SECOND="100000",
-        USAGE_GATEWAY_LOG_LEVEL="warning",
-        PYTHONPATH=str(ROOT),
+    redis: str | None = os.environ.get(
+        "USAGE_GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/10"
     )
-    redis = os.environ.get("USAGE_GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/10")
-    if (
-        subprocess.run(
-            ["redis-cli", "-u", redis, "flushdb"], capture_output=True
-        ).returncode
-        == 0
-    ):
-        env["USAGE_GATEWAY_REDIS_URL"] = redis
+    flushed = subprocess.run(
+        ["redis-cli", "-u", str(redis), "flushdb"], capture_output=True, check=False
+    )
+    if flushed.returncode != 0:
+        redis = None
+    env = base_env(folder, redis)
     say("starting serve --demo (loading the demo takes a while)")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--demo", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=folder,
-    )
-    headers: dict[str, str] = {}
-    label = ""
-    assert process.stdout is not None
-    for line in process.stdout:
-        stripped = line.strip()
-        if stripped.startswith("usage-gateway demo:"):
-            say(stripped)
-        if stripped.startswith('{"Authorization"'):
-            headers[label] = json.loads(stripped)["Authorization"]
-        elif stripped.endswith(":"):
-            label = stripped.split(" ", 1)[0]
-        if stripped.startswith("Try:"):
-            break
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            httpx.get(base + "/healthz", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    try:
+    with demo(folder, env, free_port(), say) as (base, headers):
         say(f"driving a mixed load for {args.seconds:.0f} s and scraping /metrics")
 
         async def run() -> list[tuple[float, Scrape]]:
@@ -362,10 +326,7 @@ def main() -> int:
             return scrapes
 
         scrapes = asyncio.run(run())
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
-    counters = "Redis" if "USAGE_GATEWAY_REDIS_URL" in env else "in-process counters"
+    counters = "Redis" if redis is not None else "in-process counters"
     note = (
         f"A real run: serve --demo (SQLite, {counters}), 8 clients for "
         f"{args.seconds:.0f} s: "

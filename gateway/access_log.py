@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schema.metrics import ACCESS, AccessRecord
 from store.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from store.metrics import enabled as metrics_enabled
 
 log = logging.getLogger("usage_gateway.access")
 
@@ -82,8 +83,9 @@ class AccessLog:
             elapsed = time.perf_counter() - started
             path = str(scope.get("path", ""))
             route = path if path in ROUTES else "other"
-            HTTP_REQUESTS.labels(route, str(status)).inc()
-            HTTP_SECONDS.labels(route).observe(elapsed)
+            if metrics_enabled():
+                HTTP_REQUESTS.labels(route, str(status)).inc()
+                HTTP_SECONDS.labels(route).observe(elapsed)
             if (
                 self.log_requests
                 and route not in ("/healthz", "/metrics")

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     @classmethod
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+    metrics: bool = True
+    """`false`: no per-request metrics and no `/metrics` (see store.metrics)."""
             raise ValueError(
                 "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
             )

@@ -20,6 +20,7 @@ from strawberry.extensions import SchemaExtension
 from schema.errors import CODES
 from schema.masking import with_codes
 from store.metrics import OPERATION_ERRORS, OPERATION_SECONDS, OPERATIONS
+from store.metrics import enabled as metrics_enabled
 
 KNOWN_OPERATIONS = frozenset(
     {
@@ -90,6 +91,9 @@ class OperationMetrics(SchemaExtension):
     """Counts and times each operation, and its errors by code."""
 
     def on_operation(self) -> Iterator[None]:
+        if not metrics_enabled():
+            yield
+            return
         started = time.perf_counter()
         yield
         context = self.execution_context

@@ -211,3 +211,26 @@ def test_two_worker_processes_are_counted_as_one_gateway(
         value(scrape, counted, operation="MobileSummary", type="query")
         for scrape in scraped
     } == {40.0}
+
+
+async def test_metrics_off_serve_no_endpoint_and_count_no_operation(
+    sqlite_url: str,
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def answered() -> float:
+        return (
+            REGISTRY.get_sample_value(
+                "usage_gateway_graphql_operations_total",
+                {"operation": "MobileSummary", "type": "query"},
+            )
+            or 0.0
+        )
+
+    before = answered()
+    async with gateway(sqlite_url, metrics=False) as api:
+        scrape = await api.client.get("/metrics")
+        await api.execute("query MobileSummary { viewer { kind } }")
+
+    assert scrape.status_code == 404
+    assert answered() == before
