@@ -1,5 +1,6 @@
 """Real `usage-gateway serve` processes for tests: free ports, an operator key from
-`usage-gateway keys create --operator`, stopped with SIGINT at the end."""
+`usage-gateway keys create --operator`, stopped with SIGINT at the end (or killed by
+the test that started them with `start_gateway`)."""
 
 from __future__ import annotations
 
@@ -56,12 +57,8 @@ def wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> 
     pytest.fail("serve did not answer /healthz within 120 s:\n" + log.read_text())
 
 
-@contextmanager
-def running_gateways(
-    env: dict[str, str], folder: Path, count: int = 2
-) -> Iterator[tuple[list[str], str]]:
-    """`count` gateway processes sharing `env`'s database (and Redis): their base
-    URLs and an operator key's secret."""
+def create_operator_key(env: dict[str, str], folder: Path) -> str:
+    """The secret of a new operator API key (`usage-gateway keys create --operator`)."""
     created = subprocess.run(
         [*CLI, "keys", "create", "--operator"],
         env=env,
@@ -70,25 +67,48 @@ def running_gateways(
         check=True,
         cwd=folder,
     )
-    secret = created.stdout.strip()
+    return created.stdout.strip()
+
+
+def start_gateway(
+    env: dict[str, str], folder: Path, name: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """One `serve` process on a free port, answering: (the process, its base URL).
+    Its output goes to `folder/<name>.log`; the caller stops it."""
+    port = free_port()
+    log = folder / f"{name}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=folder,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base, process, log)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return process, base
+
+
+@contextmanager
+def running_gateways(
+    env: dict[str, str], folder: Path, count: int = 2
+) -> Iterator[tuple[list[str], str]]:
+    """`count` gateway processes sharing `env`'s database (and Redis): their base
+    URLs and an operator key's secret."""
+    secret = create_operator_key(env, folder)
     processes: list[subprocess.Popen[bytes]] = []
     bases: list[str] = []
     try:
         for number in range(count):
-            port = free_port()
-            log = folder / f"gateway-{number}.log"
-            with log.open("wb") as output:
-                processes.append(
-                    subprocess.Popen(
-                        [*CLI, "serve", "--port", str(port)],
-                        env=env,
-                        stdout=output,
-                        stderr=subprocess.STDOUT,
-                        cwd=folder,
-                    )
-                )
-            bases.append(f"http://127.0.0.1:{port}")
-            wait_until_ready(bases[-1], processes[-1], log)
+            process, base = start_gateway(env, folder, f"gateway-{number}")
+            processes.append(process)
+            bases.append(base)
         yield bases, secret
     finally:
         for process in processes:

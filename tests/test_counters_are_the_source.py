@@ -8,9 +8,10 @@ rollups, events, credit draws) and no `sum(`. A counter moved directly in Redis
 the embedded default, then shows in the very next answer: SQL never saw it.
 
 The Redis keys of an organization carry its id as a hash tag (`ug:{org}:counters`,
-`ug:{org}:claims`, `ug:{org}:generation`), so all land on one Redis Cluster slot;
-the claims key is seen while a write is held before its commit (an event's claim is
-freed once committed).
+`ug:{org}:claims`, `ug:{org}:inflight`, `ug:{org}:generation`), so all land on one
+Redis Cluster slot; the claims and in-flight keys are seen while a write is held
+before its commit (an event's claim and the call's reservation are freed once
+committed).
 
 PostgreSQL and a Redis of the test's own (`redis_server`), the in-process variants on
 SQLite and PostgreSQL.
@@ -396,6 +397,7 @@ async def test_redis_keys_of_an_organization_carry_its_id_as_a_hash_tag(
                     break
                 await asyncio.sleep(0.05)
             claimed = await client.hkeys("ug:{org_a}:claims")
+            reservations = await client.zcard("ug:{org_a}:inflight")
             await transaction.rollback()
             await writing
             settled = await _org_keys(client, "org_a")
@@ -403,12 +405,19 @@ async def test_redis_keys_of_an_organization_carry_its_id_as_a_hash_tag(
         await blocker.close()
         await client.aclose()
 
-    assert in_flight == {"ug:{org_a}:counters", "ug:{org_a}:claims"}
+    assert in_flight == {
+        "ug:{org_a}:counters",
+        "ug:{org_a}:claims",
+        "ug:{org_a}:inflight",
+    }
     assert claimed == [b"e1"]
-    # The claim is freed by the commit, which moves the write generation.
+    assert reservations == 1
+    # The claim and the reservation are freed by the commit, which moves the write
+    # generation.
     assert settled == {"ug:{org_a}:counters", "ug:{org_a}:generation"}
     assert (
         key_slot(b"ug:{org_a}:counters")
         == key_slot(b"ug:{org_a}:claims")
+        == key_slot(b"ug:{org_a}:inflight")
         == key_slot(b"ug:{org_a}:generation")
     )

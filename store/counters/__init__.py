@@ -25,6 +25,12 @@ Staying equal to SQL:
   lock, which waits for every writer still holding reservations of the old generation.
 - A `release` applies only to the generation it was reserved in: after a rebuild the
   counters already equal SQL, where the failed write never arrived.
+- A process that dies between reserving and settling leaves its reservation counted
+  (Redis; in-process counters die with it). Each reservation in flight is held under
+  a lease its owner renews; once one has lapsed the counters are `Stale`, so they are
+  rebuilt from SQL, which holds the write if it committed, under the exclusive lock,
+  which waits for writers still in flight: the dead process's amounts count only
+  until its leases lapse, and never go missing if its commit went through.
 
 Field names (one set per organization; `<cycle>` is the cycle start in microseconds
 since the epoch): `t|<cycle>|<meter>` usage of a resetting meter in a cycle,
@@ -227,6 +233,10 @@ class Reservation:
     generation: str
     deltas: Mapping[str, Decimal]
     keys: tuple[str, ...]
+    lease: str | None = None
+    """Its id among the organization's reservations in flight, which the owner
+    renews until `settle` or `release` (Redis; None: nothing was accepted, or the
+    counters die with the process that holds them)."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +256,8 @@ class Missing:
 
 @dataclass(frozen=True)
 class Stale:
-    """The counters are of another version or generation, or gone: rebuild first."""
+    """The counters are of another version or generation, gone, or hold a
+    reservation whose owner died before settling it: rebuild first."""
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,23 @@
 """Counters in Redis, shared by every gateway process: one Lua script decides a batch.
 
 Keys per organization carry its id as a hash tag (`ug:{org_a}:counters`,
-`ug:{org_a}:claims`), so both live on one Redis Cluster slot and one script can use
-them. `counters` holds the fields of `store.counters` plus the version and generation
-they were built at, and expires an hour after a rebuild: counters re-sync with SQL at
-least that often (a process killed between a reservation and its commit leaves the
-counters high, never low, until then). `claims` holds the idempotency keys reserved
-and not yet committed: a writer racing a retry of the same event waits for the first
-one's commit instead of answering before it is known (`Busy`).
+`ug:{org_a}:claims`, `ug:{org_a}:inflight`), so all live on one Redis Cluster slot
+and one script can use them. `counters` holds the fields of `store.counters` plus the
+version and generation they were built at, and expires an hour after a rebuild:
+counters re-sync with SQL at least that often. `claims` holds the idempotency keys
+reserved and not yet committed: a writer racing a retry of the same event waits for
+the first one's commit instead of answering before it is known (`Busy`).
+
+`inflight` holds each accepted batch's reservation until its settle or release, with
+a deadline (Redis's clock) five seconds ahead that this process renews every second
+while its write is pending (one background task per process, one script call per
+organization with reservations older than a second: none on the hot path). A process
+killed between reserving and settling stops renewing; once a deadline has passed the
+script answers `Stale` to every decision and read, so the counters are rebuilt from
+SQL under the exclusive row lock. Dropping the dead amounts instead would be wrong
+when the process died after its commit (counters low: a hard cap passed); a rebuild
+is exact either way, since the lock waits out the dead backend's transaction. A
+process that stalls past its lease (a blocked loop) costs the same rebuild, no more.
 
 The script compares and adds only; the thresholds come from the Python rules here, in
 `_payload`. When an event's credits fall inside its free allowance (a product of two
@@ -24,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import time
@@ -69,6 +80,7 @@ _HERE = Path(__file__).parent
 _AMOUNTS = (_HERE / "amounts.lua").read_text()
 RESERVE_SCRIPT = _AMOUNTS + (_HERE / "reserve.lua").read_text()
 RELEASE_SCRIPT = _AMOUNTS + (_HERE / "release.lua").read_text()
+RENEW_SCRIPT = (_HERE / "renew.lua").read_text()
 
 _WIDE = Context(prec=80)
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
@@ -351,6 +363,8 @@ class RedisCounterStore:
         prefix: str = "ug",
         lifetime: timedelta = timedelta(hours=1),
         claim_for: timedelta = timedelta(seconds=10),
+        lease: timedelta = timedelta(seconds=5),
+        renew_every: timedelta = timedelta(seconds=1),
         retry_after: float = 1.0,
         timeout: float = 2.0,
     ) -> None:
@@ -365,11 +379,17 @@ class RedisCounterStore:
         self.prefix = prefix
         self.lifetime_ms = int(lifetime.total_seconds() * 1000)
         self.claim_ms = int(claim_for.total_seconds() * 1000)
+        self.lease_ms = int(lease.total_seconds() * 1000)
+        self.renew_every = renew_every.total_seconds()
         self.retry_after = retry_after
         self._reserve = self.redis.register_script(RESERVE_SCRIPT)
         self._release = self.redis.register_script(RELEASE_SCRIPT)
+        self._renew = self.redis.register_script(RENEW_SCRIPT)
         self._down_until: float | None = None
         self._suspects: set[str] = set()
+        self._leases: dict[str, tuple[str, float]] = {}
+        """This process's reservations in flight: id -> (organization, since)."""
+        self._renewer: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -382,6 +402,17 @@ class RedisCounterStore:
 
     def claims_key(self, organization_id: str) -> str:
         return f"{self.prefix}:{{{organization_id}}}:claims"
+
+    def inflight_key(self, organization_id: str) -> str:
+        return f"{self.prefix}:{{{organization_id}}}:inflight"
+
+    def _keys(self, organization_id: str) -> list[str]:
+        """The keys the reserve and release scripts use, in their order."""
+        return [
+            self.counters_key(organization_id),
+            self.claims_key(organization_id),
+            self.inflight_key(organization_id),
+        ]
 
     async def _guarded(
         self, work: Callable[[], Awaitable[T]], suspects: Sequence[str] = ()
@@ -435,6 +466,10 @@ class RedisCounterStore:
         return self.mode
 
     async def aclose(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
         await self.redis.aclose()
 
     # ------------------------------------------------------------------ deciding
@@ -452,13 +487,16 @@ class RedisCounterStore:
     async def _decide(self, batch: Batch, *, counting: bool) -> Outcome:
         expected: dict[int, list[str]] = {}
         org = batch.organization_id
-        keys = [self.counters_key(org), self.claims_key(org)]
+        keys = self._keys(org)
         payload = _payload(batch)
+        lease = uuid.uuid4().hex
         for _ in range(_PAUSES):
             args = [
                 "reserve" if counting else "check",
                 str(batch.version),
                 payload.encode(batch, expected, self.claim_ms),
+                lease,
+                str(self.lease_ms),
             ]
 
             async def run(args: list[Any] = args) -> Any:
@@ -471,7 +509,10 @@ class RedisCounterStore:
                 position = int(answer["i"])
                 expected[position] = self._priced(batch, position, answer["u"])
                 continue
-            return self._outcome(batch, payload, answer, status)
+            outcome = self._outcome(batch, payload, answer, status)
+            if counting and isinstance(outcome, Reserved):
+                outcome = self._leased(outcome, lease)
+            return outcome
         raise RuntimeError("the counter script kept pausing on the free allowance")
 
     @staticmethod
@@ -515,6 +556,62 @@ class RedisCounterStore:
         )
         return Reserved(decisions, values, reservation)
 
+    # ------------------------------------------------------------------ leases
+
+    def _leased(self, outcome: Reserved, lease: str) -> Reserved:
+        """The script holds a reservation in flight for a batch that accepted an
+        event: name it in the reservation and renew it until settled or released."""
+        if not any(isinstance(d, Accepted) for d in outcome.decisions):
+            return outcome
+        reservation = outcome.reservation
+        self._leases[lease] = (reservation.organization_id, time.monotonic())
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.get_running_loop().create_task(self._renewing())
+        return Reserved(
+            outcome.decisions,
+            outcome.values,
+            dataclasses.replace(reservation, lease=lease),
+        )
+
+    def _forget(self, reservations: Sequence[Reservation]) -> None:
+        for reservation in reservations:
+            if reservation.lease is not None:
+                self._leases.pop(reservation.lease, None)
+
+    async def _renewing(self) -> None:
+        """Renew, every `renew_every`, the reservations in flight for longer than
+        that; ends at a tick with none in flight (the next reservation starts it
+        again). Renewal failing only risks a rebuild (see the module docstring)."""
+        while True:
+            await asyncio.sleep(self.renew_every)
+            if not self._leases:
+                return
+            due: dict[str, list[str]] = defaultdict(list)
+            young = time.monotonic() - self.renew_every
+            for lease, (org, since) in self._leases.items():
+                if since <= young:
+                    due[org].append(lease)
+            if not due or self._down_until is not None:
+                continue
+            # Not through `_guarded`: upkeep in the background neither marks Redis
+            # down nor recovers it; deciding calls do.
+            try:
+                await self._renew_all(due)
+            except _UNREACHABLE:
+                log.debug("could not renew reservations in flight", exc_info=True)
+            except Exception:
+                log.exception("renewing reservations in flight failed")
+
+    async def _renew_all(self, due: dict[str, list[str]]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for org, leases in due.items():
+                await self._renew(
+                    keys=[self.inflight_key(org)],
+                    args=[str(self.lease_ms), *leases],
+                    client=pipe,
+                )
+            await pipe.execute()
+
     # ------------------------------------------------------------------ upkeep
 
     async def rebuild(self, organization_id: str, version: int) -> None:
@@ -522,7 +619,9 @@ class RedisCounterStore:
 
         async def start() -> None:
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.delete(key)
+                # Under the exclusive lock no write is in flight: the reservations
+                # still listed are settled already, or their owner died.
+                pipe.delete(key, self.inflight_key(organization_id))
                 pipe.hset(key, mapping={"v": str(version), "g": uuid.uuid4().hex})
                 pipe.pexpire(key, self.lifetime_ms)
                 await pipe.execute()
@@ -530,6 +629,7 @@ class RedisCounterStore:
         await self._guarded(start, suspects=[organization_id])
 
     async def release(self, reservations: Sequence[Reservation]) -> None:
+        self._forget(reservations)
         for reservation in reservations:
             try:
                 await self._guarded(
@@ -544,43 +644,52 @@ class RedisCounterStore:
                 )
 
     async def _take_back(self, reservation: Reservation) -> None:
-        org = reservation.organization_id
         body = orjson.dumps(
             {
                 "d": [[name, micros(d)] for name, d in reservation.deltas.items()],
                 "k": list(reservation.keys),
+                "l": reservation.lease or False,
             }
         )
         await self._release(
-            keys=[self.counters_key(org), self.claims_key(org)],
+            keys=self._keys(reservation.organization_id),
             args=[reservation.generation, body],
         )
 
     async def settle(self, reservations: Sequence[Reservation]) -> None:
-        claimed = [r for r in reservations if r.keys]
-        if not claimed:
+        self._forget(reservations)
+        held = [r for r in reservations if r.keys or r.lease is not None]
+        if not held:
             return
 
         async def free() -> None:
-            # The release script with nothing to take back frees the keys: one
-            # argument instead of a thousand for the client to encode.
+            # The release script with nothing to take back frees the keys and the
+            # reservation: one argument instead of a thousand for the client.
             async with self.redis.pipeline(transaction=False) as pipe:
-                for reservation in claimed:
-                    org = reservation.organization_id
-                    body = orjson.dumps({"d": [], "k": list(reservation.keys)})
+                for reservation in held:
+                    lease = reservation.lease or False  # JSON null is true in Lua
+                    body = orjson.dumps(
+                        {"d": [], "k": list(reservation.keys), "l": lease}
+                    )
                     await self._release(
-                        keys=[self.counters_key(org), self.claims_key(org)],
+                        keys=self._keys(reservation.organization_id),
                         args=[reservation.generation, body],
                         client=pipe,
                     )
                 await pipe.execute()
 
-        with contextlib.suppress(CountersUnavailable):  # claims expire on their own
+        # Claims expire on their own; a reservation left listed lapses with its
+        # lease and costs a rebuild from SQL (which holds this commit).
+        with contextlib.suppress(CountersUnavailable):
             await self._guarded(free)
 
     async def invalidate(self, organization_ids: Sequence[str]) -> None:
         if not organization_ids:
             return
+        dropped = set(organization_ids)
+        for lease, (org, _) in list(self._leases.items()):
+            if org in dropped:  # rebuilt before their organization is used again
+                del self._leases[lease]
         keys = [self.counters_key(org) for org in organization_ids]
 
         async def forget() -> None:

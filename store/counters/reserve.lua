@@ -13,16 +13,25 @@
 -- KEYS[1]: the organization's counters (hash; fields in store/counters/__init__.py,
 --          plus `v` the SQL counters_version and `g` the generation)
 -- KEYS[2]: idempotency keys reserved and not yet committed (hash: key -> until, ms)
+-- KEYS[3]: reservations in flight (sorted set: reservation id, scored by the deadline
+--          in ms by which its owner must renew it; it dies with its owner)
 -- ARGV[1]: 'reserve' (count) or 'check' (decide only); ARGV[2]: the version the
 --          caller read from SQL; ARGV[3]: the batch as JSON (`_Payload.encode`):
 --          fields, loads, keys, pool sets, templates, events {key, template},
---          expected prices of paused events, watched fields, advance, claim ms
+--          expected prices of paused events, watched fields, advance, claim ms;
+--          ARGV[4]: this reservation's id; ARGV[5]: its lease, ms
 -- Returns JSON: {s='ok', g=generation, r=runs, w=watched} where a run is {count,
 -- decision}: that many consecutive events decided alike, drawing from one pool set
 -- (most of a bulk batch is one run), and a decision is {'a', credits, free units, {{pool,
 -- amount}...}}, {'d'} or {'x', check, used, credits};
 -- or {s='stale'}, {s='missing', f=fields}, {s='busy', k=keys}, {s='pause', i=event,
 -- u=used}. Nothing is counted unless the answer is 'ok'.
+--
+-- A reservation past its deadline belongs to a process that died between reserving
+-- and committing (or stalled for seconds): whether its write committed is unknown,
+-- so the counters are 'stale' and rebuilt from SQL under the exclusive row lock,
+-- which waits for every writer still in flight. An accepted batch adds its own
+-- reservation, removed by its settle or release (release.lua).
 
 local counting = ARGV[1] == 'reserve'
 
@@ -49,6 +58,11 @@ local meta = redis.call('HMGET', KEYS[1], 'v', 'g')
 if meta[1] ~= ARGV[2] or not meta[2] then
   return cjson.encode({s = 'stale'})
 end
+local now = redis.call('TIME')
+now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+if redis.call('ZCOUNT', KEYS[3], '-inf', now) > 0 then
+  return cjson.encode({s = 'stale'})
+end
 local batch = cjson.decode(ARGV[3])
 
 -- Every field the batch touches; loads fill the absent ones (when counting, for good).
@@ -73,8 +87,6 @@ if #missing > 0 then
   return cjson.encode({s = 'missing', f = missing})
 end
 
-local now = redis.call('TIME')
-now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 if counting and #batch.k > 0 then
   local busy, until_ms = {}, hmget(KEYS[2], batch.k)
   for i, key in ipairs(batch.k) do
@@ -271,6 +283,13 @@ if counting and accepted_any then
   if #claims > 0 then
     hset(KEYS[2], claims)
     redis.call('PEXPIRE', KEYS[2], batch.t)
+  end
+  redis.call('ZADD', KEYS[3], string.format('%d', now + tonumber(ARGV[5])), ARGV[4])
+  -- Expires with the counters, never before: a dead reservation must be seen for as
+  -- long as the counters it inflated.
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then
+    redis.call('PEXPIRE', KEYS[3], ttl)
   end
 end
 return cjson.encode({s = 'ok', g = meta[2], r = runs, w = watched})
