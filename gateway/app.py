@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
+from graphql import GraphQLError
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,6 +21,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.subscriptions import (
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
@@ -35,6 +37,7 @@ from gateway.access_log import AccessLog
 from gateway.body_limit import BodySizeLimit
 from gateway.http_subscriptions import refuse_plain_subscription
 from gateway.metrics_endpoint import mark_process_dead, metrics_endpoint
+from gateway.persisted_queries import PersistedQueries, open_persisted_queries
 from gateway.resources import database_answers, sampling
 from gateway.settings import Settings
 from gateway.tracing import Tracing, provider_from_environment, tracing_requested
@@ -83,6 +86,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         catalog_cache: CatalogCache | None = None,
         generations: Generations | None = None,
         response_cache: ResponseCache | None = None,
+        persisted_queries: PersistedQueries | None = None,
     ) -> None:
         # Identity is never ambient (no cookies): a page on another origin must still
         # present a token, so any origin may open the websocket (an editor's webview
@@ -104,6 +108,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.catalog_cache = catalog_cache
         self.generations = generations
         self.response_cache = response_cache
+        self.persisted_queries = persisted_queries
         self.keys = None if generations is None else ActiveKeys(generations)
 
     async def get_context(
@@ -157,9 +162,16 @@ class GatewayGraphQL(GraphQL[Context, None]):
         """Runs the operation, then returns the request's read session to the pool
         (every field is resolved by then; encoding the result reads nothing; a
         subscription streamed over HTTP reads afresh and releases its own)."""
-        if isinstance(request_data, GraphQLRequestData):
-            refuse_plain_subscription(request_data)
         try:
+            if isinstance(request_data, GraphQLRequestData):
+                if self.persisted_queries is not None:
+                    resolved = await self.persisted_queries.resolve(
+                        request_data, context.identity
+                    )
+                    if isinstance(resolved, GraphQLError):
+                        return ExecutionResult(data=None, errors=[resolved])
+                    request_data = resolved
+                refuse_plain_subscription(request_data)
             return await super().execute_operation(
                 request,
                 request_adapter,
@@ -175,6 +187,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 record.organization = ",".join(sorted(context.touched_organizations))[
                     :200
                 ]
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """A GET carrying only a persisted query's hash is a query, not a visit."""
+        return (
+            "extensions" not in request.query_params
+            and super().should_render_graphql_ide(request)
+        )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object]:
         """graphql-transport-ws connection_init: its payload carries the token. Bad
@@ -270,6 +289,7 @@ def create_app(
         CatalogCache(redis),
         generations,
         response_cache,
+        open_persisted_queries(settings, redis),
     )
     app = Starlette(
         routes=[

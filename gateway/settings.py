@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     write records: the clock of a live page's projections. See DEVELOPERS.md."""
     response_cache_entries: int = Field(default=512, ge=1)
     """Answers one process keeps at most."""
+    persisted_queries_entries: int = Field(default=10_000, ge=1)
+    """Automatic persisted queries kept at most (per process, or in Redis)."""
+    persisted_queries_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=1)
+    """With Redis: a persisted query unused this long is forgotten."""
+    trusted_documents_only: bool = False
+    """API keys may send only the registered documents (`operations/*.graphql`), by
+    hash or in full; users' tokens are not restricted."""
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     """A recordUsage call of 1,000 events fits with room to spare."""
     log_format: Literal["text", "json"] = "text"

@@ -42,6 +42,27 @@ class RateLimited(CodedError):
     code = "RATE_LIMITED"
 
 
+class PersistedQueryNotFound(CodedError):
+    """Apollo's APQ: the hash is not known yet; the client sends the document."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotFound")
+
+
+class PersistedQueryNotInList(CodedError):
+    """Trusted documents only (API keys): a hash that is not registered."""
+
+    code = "PERSISTED_QUERY_NOT_IN_LIST"
+
+
+class QueryNotInList(CodedError):
+    """Trusted documents only (API keys): a document whose hash is not registered."""
+
+    code = "QUERY_NOT_IN_LIST"
+
+
 CODES = frozenset(
     {
         "UNAUTHENTICATED",
@@ -50,6 +71,9 @@ CODES = frozenset(
         "BAD_USER_INPUT",
         "QUERY_TOO_COMPLEX",
         "RATE_LIMITED",
+        "PERSISTED_QUERY_NOT_FOUND",
+        "PERSISTED_QUERY_NOT_IN_LIST",
+        "QUERY_NOT_IN_LIST",
         "INTERNAL",
     }
 )
