@@ -43,7 +43,8 @@ atomic step; the accepted events, their idempotency keys (unique per organizatio
 rollups and credit draws are then committed in one transaction before `record_usage`
 returns. If that fails, the reservation is released and every key stays free for the
 retry; if the commit's outcome is unknown, the counters are dropped and rebuilt from
-SQL. SQL stays the truth.
+SQL; if the process dies before either, its reservation lapses with its lease (a few
+seconds) and the counters are rebuilt from SQL too. SQL stays the truth.
 
 Concurrency: each call locks its organizations' rows. With Redis, the lock is shared
 (SELECT ... FOR SHARE): writers decide side by side, Redis serializes the decisions

@@ -620,8 +620,13 @@ class RedisCounterStore:
         async def start() -> None:
             async with self.redis.pipeline(transaction=True) as pipe:
                 # Under the exclusive lock no write is in flight: the reservations
-                # still listed are settled already, or their owner died.
-                pipe.delete(key, self.inflight_key(organization_id))
+                # and claims still listed were committed (SQL says DUPLICATE) or
+                # never will be (their owner died or failed).
+                pipe.delete(
+                    key,
+                    self.inflight_key(organization_id),
+                    self.claims_key(organization_id),
+                )
                 pipe.hset(key, mapping={"v": str(version), "g": uuid.uuid4().hex})
                 pipe.pexpire(key, self.lifetime_ms)
                 await pipe.execute()

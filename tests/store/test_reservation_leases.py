@@ -2,7 +2,8 @@
 
 A store that stops renewing (its process died between reserving and settling) leaves
 its reservation counted only until the lease lapses: then every decision and read
-of the organization answers `Stale`, so the counters are rebuilt from SQL. A live
+of the organization answers `Stale`, so the counters are rebuilt from SQL (and its
+claims dropped: SQL says which of its events committed). A live
 owner's reservation keeps counting, however long its write takes, until it settles
 or releases it, which removes it. Short leases (a fraction of a second) keep the
 tests short; the gateway's are 5 s, renewed every second.
@@ -82,8 +83,10 @@ async def test_a_reservation_nobody_renews_makes_the_counters_stale_once_it_laps
     # Rebuilt (as the gateway does, under the exclusive row lock): loaded from SQL.
     await other.rebuild("org_a", 1)
     assert await other.redis.exists(other.inflight_key("org_a")) == 0
+    assert await other.redis.exists(other.claims_key("org_a")) == 0
     assert await _seen(other) == Missing(frozenset({USED}))
-    [again] = await other.reserve([_batch("k2", "3")])
+    # The dead owner's key is free again: SQL, not a claim, says whether it counted.
+    [again] = await other.reserve([_batch("k1", "3")])
     assert isinstance(again, Reserved)
     assert await other.values("org_a", [USED]) == {USED: Decimal(3)}
 
