@@ -98,7 +98,7 @@ def _floor_micros(amount: Decimal) -> str:
 
 
 def _amount(value: str) -> Decimal:
-    return Decimal(value).scaleb(-6)
+    return Decimal(value).scaleb(-6, _WIDE)
 
 
 def _text(raw: bytes | str) -> str:
@@ -489,7 +489,7 @@ class RedisCounterStore:
         org = batch.organization_id
         keys = self._keys(org)
         payload = _payload(batch)
-        lease = uuid.uuid4().hex
+        lease = uuid.uuid4().hex if counting else "-"
         for _ in range(_PAUSES):
             args = [
                 "reserve" if counting else "check",
