@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from redis.asyncio import Redis
 from starlette.applications import Starlette
@@ -17,11 +17,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import (
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
@@ -33,6 +35,7 @@ from strawberry.types.unset import UnsetType
 from auth.identity import identify
 from auth.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from auth.tokens import InvalidToken
+from gateway import graphql_http
 from gateway.access_log import AccessLog
 from gateway.body_limit import BodySizeLimit
 from gateway.http_subscriptions import refuse_plain_subscription
@@ -110,6 +113,37 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.response_cache = response_cache
         self.persisted_queries = persisted_queries
         self.keys = None if generations is None else ActiveKeys(generations)
+        self.token_lifetime = timedelta(seconds=settings.jwt_max_lifetime_seconds)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's, with its request errors (HTTPException) as JSON in the
+        negotiated media type instead of plain text (`gateway.graphql_http`)."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            response = graphql_http.request_error(
+                error.status_code, error.reason, request.headers.get("accept")
+            )
+        await response(scope, receive, send)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        """Carries the negotiated media type to `create_response`."""
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = graphql_http.negotiate(request.headers.get("accept"))
+        return sub_response
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if "application/json" in content_type:
+                graphql_http.refuse_non_object(await request.get_body())
+        return await super().parse_http_body(request)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -123,6 +157,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 self.settings.jwt_secret,
                 now,
                 self.keys,
+                self.token_lifetime,
             )
         except InvalidToken as error:
             auth_error = str(error)
@@ -134,6 +169,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             response=response,
             sessions=self.sessions,
             jwt_secret=self.settings.jwt_secret,
+            jwt_max_lifetime=self.token_lifetime,
             now=now,
             identity=identity,
             auth_error=auth_error,
@@ -182,6 +218,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
             )
         finally:
             await context.close()
+            if context.rate_limit is not None:
+                sub_response.headers.update(
+                    graphql_http.rate_limit_headers(context.rate_limit)
+                )
             record = ACCESS.get()
             if record is not None and context.touched_organizations:
                 record.organization = ",".join(sorted(context.touched_organizations))[
@@ -216,7 +256,21 @@ class GatewayGraphQL(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = with_codes(list(result.errors))
-        return await super().process_result(request, result)
+        response = await super().process_result(request, result)
+        return graphql_http.shaped(response, result, request.headers.get("accept"))
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        graphql_http.finish(
+            response,
+            response_data,
+            sub_response.media_type or graphql_http.APPLICATION_JSON,
+        )
+        return response
 
 
 def create_app(

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     """Unset: hot counters, caches and pub/sub live in this process."""
     jwt_secret: str = Field(default="", repr=False)
+    jwt_max_lifetime_seconds: int = Field(default=24 * 3600, ge=60)
+    """The longest a user token may live: `exp` − `iat` (`exp` − now without
+    `iat`). A token without `exp`, or living longer, is refused."""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

@@ -51,7 +51,8 @@ async def get(api: Gateway, params: dict[str, str], token: str) -> httpx.Respons
     return await api.client.get(
         "/graphql",
         params=params,
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        # curl's Accept: a hash-only GET is a query, not a visit to GraphiQL.
+        headers={"Authorization": f"Bearer {token}", "Accept": "*/*"},
     )
 
 
