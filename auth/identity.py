@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from auth.tokens import InvalidToken, is_api_key, user_id_from_jwt
+from auth.tokens import MAX_TOKEN_LIFETIME, InvalidToken, is_api_key, user_id_from_jwt
 from rules.enums import ApiKeyKind, ViewerKind
 from store.api_keys import ActiveKeys, find_active_key
 from store.db import SessionFactory, read_without_transaction
@@ -51,6 +51,7 @@ async def identify(
     jwt_secret: str,
     now: datetime,
     keys: ActiveKeys | None = None,
+    max_token_lifetime: timedelta = MAX_TOKEN_LIFETIME,
 ) -> Identity | None:
     """The caller, or None without a header; raises InvalidToken for a bad one.
     `keys`: the process's known keys (with Redis), else each key is looked up."""
@@ -67,4 +68,7 @@ async def identify(
         if key is None:
             raise InvalidToken("the API key is unknown or revoked")
         return Identity(_KEY_VIEWER[key.kind], key.id, key.organization_ids, key.name)
-    return Identity(ViewerKind.USER, user_id_from_jwt(token, jwt_secret, now))
+    return Identity(
+        ViewerKind.USER,
+        user_id_from_jwt(token, jwt_secret, now, max_token_lifetime),
+    )

@@ -3,6 +3,8 @@
 Every gateway process shares the Redis bucket, so the limit holds across a fleet. The
 in-process twin serves the embedded default with the same arithmetic. A caller that
 runs out gets RATE_LIMITED with the seconds to wait until one request is allowed again.
+Every verdict also says what is left, for the HTTP `RateLimit` fields
+(`gateway.graphql_http`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ _REDIS_TIMEOUT = 0.5
 _RETRY_AFTER = 1.0
 
 # KEYS[1]: the bucket; ARGV: capacity, refill per second, now (seconds, float).
-# Returns {allowed (0/1), retry_after_ms}.
+# Returns {allowed (0/1), retry_after_ms, whole tokens left, ms until full}.
 _TOKEN_BUCKET = """
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
@@ -41,7 +43,7 @@ else
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
-return {allowed, wait}
+return {allowed, wait, math.floor(tokens), math.ceil((capacity - tokens) / rate * 1000)}
 """
 
 
@@ -49,6 +51,29 @@ return {allowed, wait}
 class Verdict:
     allowed: bool
     retry_after_seconds: int
+    """Seconds until one request is allowed (0 when this one was)."""
+    remaining: int = 0
+    """Whole requests left in the bucket after this one."""
+    reset_seconds: int = 0
+    """Seconds until the bucket is full again."""
+    capacity: int = 0
+    """The burst: requests a caller may make at once."""
+    window_seconds: int = 0
+    """Seconds an empty bucket takes to fill."""
+
+
+def _verdict(
+    allowed: bool, wait: float, tokens: float, capacity: int, per_second: float
+) -> Verdict:
+    """Seconds rounded up: a client waiting that long is never early."""
+    return Verdict(
+        allowed,
+        math.ceil(wait),
+        max(0, math.floor(tokens)),
+        math.ceil((capacity - tokens) / per_second),
+        capacity,
+        math.ceil(capacity / per_second),
+    )
 
 
 class RateLimiter(Protocol):
@@ -79,7 +104,7 @@ class RedisRateLimiter:
             # A timeout scope, not `wait_for`: the same bound without a task of its
             # own for every request.
             async with asyncio.timeout(_REDIS_TIMEOUT):
-                allowed, wait_ms = await self.script(
+                allowed, wait_ms, tokens, full_ms = await self.script(
                     keys=[bucket_key(caller)],
                     args=[self.capacity, self.per_second, time.time()],
                 )
@@ -92,7 +117,14 @@ class RedisRateLimiter:
             self._down_until = time.monotonic() + _RETRY_AFTER
             return await self.fallback.take(caller)
         self._down_until = 0.0
-        return Verdict(bool(allowed), math.ceil(int(wait_ms) / 1000))
+        return Verdict(
+            bool(allowed),
+            math.ceil(int(wait_ms) / 1000),
+            int(tokens),
+            math.ceil(int(full_ms) / 1000),
+            self.capacity,
+            math.ceil(self.capacity / self.per_second),
+        )
 
 
 class MemoryRateLimiter:
@@ -109,6 +141,7 @@ class MemoryRateLimiter:
         tokens = min(self.capacity, tokens + max(0.0, now - at) * self.per_second)
         if tokens >= 1:
             self.buckets[caller] = (tokens - 1, now)
-            return Verdict(True, 0)
+            return _verdict(True, 0, tokens - 1, self.capacity, self.per_second)
         self.buckets[caller] = (tokens, now)
-        return Verdict(False, math.ceil((1 - tokens) / self.per_second))
+        wait = (1 - tokens) / self.per_second
+        return _verdict(False, wait, tokens, self.capacity, self.per_second)

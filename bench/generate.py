@@ -67,6 +67,10 @@ RESULTS = ROOT / "bench" / "results"
 DATASET = RESULTS / "dataset.json"
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 JWT_SECRET = "bench-secret-that-is-long-enough-for-hs256"
+TOKEN_LIFETIME = timedelta(days=30)
+"""A dataset is reused for weeks, so are its users' tokens: the bench's gateways
+accept tokens that live this long (JWT_MAX_LIFETIME_SECONDS; 24 h by default)."""
+JWT_MAX_LIFETIME_SECONDS = int(TOKEN_LIFETIME.total_seconds()) + 86400
 
 SIZES = {"10k": 10_000, "1m": 1_000_000, "10m": 10_000_000}
 DAYS = 182
@@ -599,7 +603,7 @@ async def generate(
                 "events": SIZES[size],
                 "admin": user_id(org_id, 0),
                 "token": issue_jwt(
-                    user_id(org_id, 0), JWT_SECRET, end + timedelta(days=30)
+                    user_id(org_id, 0), JWT_SECRET, end + TOKEN_LIFETIME
                 ),
             }
         partners = tuple(f"org_partner_{index:03}" for index in range(PARTNER_ORGS))
@@ -662,7 +666,7 @@ async def generate_rows(
             orgs[str(count)] = {
                 "id": org_id,
                 "token": issue_jwt(
-                    user_id(org_id, 0), JWT_SECRET, end + timedelta(days=30)
+                    user_id(org_id, 0), JWT_SECRET, end + TOKEN_LIFETIME
                 ),
             }
         async with pool.acquire() as connection:

@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from bench.generate import DATASET
+from bench.generate import DATASET, JWT_MAX_LIFETIME_SECONDS
 from bench.run import REDIS_URL, operation, page_variables
 
 
@@ -98,6 +98,7 @@ async def profile(args: argparse.Namespace, dataset: dict[str, Any]) -> str | No
             database_url=dataset["database_url"],
             redis_url=REDIS_URL,
             jwt_secret=dataset["jwt_secret"],
+            jwt_max_lifetime_seconds=JWT_MAX_LIFETIME_SECONDS,
             rate_limit_burst=1_000_000_000,
             rate_limit_per_second=1_000_000_000,
             log_level="warning",

@@ -43,7 +43,13 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.generate import DATASET, RESULTS, ROOT, generate
+from bench.generate import (
+    DATASET,
+    JWT_MAX_LIFETIME_SECONDS,
+    RESULTS,
+    ROOT,
+    generate,
+)
 
 OPERATIONS = ROOT / "operations"
 WRK_SCRIPTS = ROOT / "bench" / "wrk"
@@ -117,6 +123,7 @@ def gateway_env(
         "USAGE_GATEWAY_DATABASE_URL": dataset["database_url"],
         "USAGE_GATEWAY_REDIS_URL": REDIS_URL,
         "USAGE_GATEWAY_JWT_SECRET": dataset["jwt_secret"],
+        "USAGE_GATEWAY_JWT_MAX_LIFETIME_SECONDS": str(JWT_MAX_LIFETIME_SECONDS),
         "USAGE_GATEWAY_PORT": str(port),
         "USAGE_GATEWAY_LOG_LEVEL": "warning",
         # One wrk process is one caller: the per-caller limit would cap the run.
@@ -265,6 +272,7 @@ async def statement_counts(dataset: dict[str, Any]) -> dict[str, Any]:
                 database_url=url,
                 redis_url=REDIS_URL,
                 jwt_secret=dataset["jwt_secret"],
+                jwt_max_lifetime_seconds=JWT_MAX_LIFETIME_SECONDS,
                 rate_limit_burst=1_000_000,
                 # What a computed answer costs (a cached one costs no statement).
                 response_cache_seconds=0,

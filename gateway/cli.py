@@ -13,8 +13,6 @@ from pathlib import Path
 
 from gateway.settings import Settings, SettingsError, load_settings
 
-DEMO_TOKEN_LIFETIME = timedelta(days=7)
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -155,15 +153,18 @@ async def _load_demo(settings: Settings) -> None:
             await session.commit()
     finally:
         await engine.dispose()
-    expires = now + DEMO_TOKEN_LIFETIME
-    admin = issue_jwt(demo.DEMO_ADMIN_USER, settings.jwt_secret, expires)
-    member = issue_jwt(demo.DEMO_MEMBER_USER, settings.jwt_secret, expires)
+    # As long as the gateway lets a user token live (24 h by default), no longer.
+    lifetime = timedelta(seconds=settings.jwt_max_lifetime_seconds)
+    expires = now + lifetime
+    admin = issue_jwt(demo.DEMO_ADMIN_USER, settings.jwt_secret, expires, now)
+    member = issue_jwt(demo.DEMO_MEMBER_USER, settings.jwt_secret, expires, now)
     url = f"http://{settings.host}:{settings.port}/graphql"
+    hours = lifetime.total_seconds() / 3600
     print(
         f"""
 usage-gateway demo is loading at {url} (GraphiQL: open it in a browser)
 
-Paste one of these into GraphiQL's Headers tab:
+Paste one of these into GraphiQL's Headers tab (user tokens expire in {hours:g} h):
   admin ({demo.DEMO_ADMIN_USER} in {demo.DEMO_ORGANIZATION}):
     {{"Authorization": "Bearer {admin}"}}
   member ({demo.DEMO_MEMBER_USER} in {demo.DEMO_ORGANIZATION}):

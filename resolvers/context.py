@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
 from auth.identity import Identity
-from auth.rate_limit import RateLimiter
+from auth.rate_limit import RateLimiter, Verdict
+from auth.tokens import MAX_TOKEN_LIFETIME
 from resolvers.loaders import organizations, reports, usage
 from resolvers.loaders.reads import Reads, RequestSession, SessionPerBatch
 from store.api_keys import ActiveKeys
@@ -136,6 +137,11 @@ class Context:
     identity: Identity | None
     auth_error: str | None = None
     rate_limiter: RateLimiter | None = None
+    rate_limit: Verdict | None = None
+    """This request's rate-limit verdict, once taken (the HTTP view turns it into
+    `RateLimit` headers and, when refused, a 429)."""
+    jwt_max_lifetime: timedelta = MAX_TOKEN_LIFETIME
+    """The longest a user token may live (`auth.tokens`); a websocket re-checks."""
     live: LiveHub | None = None
     """Where accepted usage is published and usageUpdated subscribes."""
     clock: Callable[[], datetime] | None = None

@@ -26,6 +26,7 @@ async def authenticate(context: Context) -> None:
             context.jwt_secret,
             current_time(context),
             context.keys,
+            context.jwt_max_lifetime,
         )
         context.auth_error = None
     except InvalidToken as error:

@@ -17,6 +17,7 @@ class RateLimit(SchemaExtension):
         context = self.execution_context.context
         if isinstance(context, Context) and context.rate_limiter is not None:
             verdict = await context.rate_limiter.take(context.caller)
+            context.rate_limit = verdict
             if not verdict.allowed:
                 RATE_LIMITED.labels(
                     "anonymous"

@@ -14,7 +14,14 @@ from schema.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH
 from store.api_keys import create_api_key
 from store.db import create_engine, session_factory
 from tests import factories
-from tests.gateway_client import JWT_SECRET, error_codes, gateway, operation, user_token
+from tests.gateway_client import (
+    JWT_SECRET,
+    Gateway,
+    error_codes,
+    gateway,
+    operation,
+    user_token,
+)
 
 TOKEN = user_token("u1")
 
@@ -158,18 +165,30 @@ async def test_a_body_over_the_limit_is_refused_with_413(sqlite_url: str) -> Non
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+async def _viewer(api: Gateway, token: str) -> httpx.Response:
+    """Over HTTP as it is (a rate-limited request answers 429, not 200)."""
+    return await api.client.post(
+        "/graphql",
+        json={"query": "{ viewer { id } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
 async def test_a_caller_past_its_bucket_is_rate_limited_with_a_retry_hint(
     sqlite_url: str,
 ) -> None:
     async with gateway(
         sqlite_url, rate_limit_burst=3, rate_limit_per_second=0.5
     ) as api:
-        bodies = [await api.execute("{ viewer { id } }", token=TOKEN) for _ in range(4)]
-        other = await api.execute("{ viewer { id } }", token=user_token("u2"))
+        responses = [await _viewer(api, TOKEN) for _ in range(4)]
+        other = await _viewer(api, user_token("u2"))
 
+    assert [response.status_code for response in responses] == [200, 200, 200, 429]
+    bodies = [response.json() for response in responses]
     assert [error_codes(body) for body in bodies] == [[], [], [], ["RATE_LIMITED"]]
     assert bodies[3]["errors"][0]["extensions"]["retryAfter"] == 2
-    assert error_codes(other) == []
+    assert responses[3].headers["retry-after"] == "2"
+    assert error_codes(other.json()) == []
 
 
 async def test_rate_limit_buckets_are_shared_through_redis(
@@ -187,11 +206,12 @@ async def test_rate_limit_buckets_are_shared_through_redis(
         gateway(sqlite_url, **settings) as first,
         gateway(sqlite_url, **settings) as second,
     ):
-        a = await first.execute("{ viewer { id } }", token=caller)
-        b = await second.execute("{ viewer { id } }", token=caller)
-        c = await first.execute("{ viewer { id } }", token=caller)
+        a = await _viewer(first, caller)
+        b = await _viewer(second, caller)
+        c = await _viewer(first, caller)
 
-    assert [error_codes(body) for body in (a, b, c)] == [[], [], ["RATE_LIMITED"]]
+    assert [response.status_code for response in (a, b, c)] == [200, 200, 429]
+    assert [error_codes(r.json()) for r in (a, b, c)] == [[], [], ["RATE_LIMITED"]]
 
 
 async def test_graphiqls_introspection_query_is_within_the_limits(
