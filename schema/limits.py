@@ -59,6 +59,7 @@ class Measure:
     depth: int
     aliases: int
     cost: int
+    visited: int = 0
 
 
 def too_complex(message: str) -> GraphQLError:
@@ -136,6 +137,11 @@ def _measured(
 def measure(
     document: Any, variables: dict[str, Any], operation_name: str | None
 ) -> Measure:
+    """Depth, aliases and cost of the operation, in one pass over the document:
+    each fragment is measured once (its depth, aliases and cost do not depend on
+    where it is spread) and every spread reuses that, so fragments spreading each
+    other cannot make the walk exponential. Numbers saturate just past their
+    limits (`_CAP`), so they never grow with the expansion either."""
     fragments = {
         definition.name.value: definition
         for definition in document.definitions
@@ -151,13 +157,27 @@ def measure(
         )
     ]
     walker = _Walker(fragments, variables)
-    depth = cost = 0
+    found = _Shape(0, 0, 0)
     for operation in operations[:1]:
-        operation_depth, operation_cost = walker.selection(
-            operation.selection_set, 0, set()
-        )
-        depth, cost = max(depth, operation_depth), cost + operation_cost
-    return Measure(depth, walker.aliases, cost)
+        found = walker.selection(operation.selection_set)
+    return Measure(found.depth, found.aliases, found.cost, walker.visited)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A selection set's measure relative to where it sits (depth below it)."""
+
+    depth: int
+    aliases: int
+    cost: int
+
+
+_CAP = 10 * (MAX_COST + MAX_ALIASES + MAX_DEPTH)
+"""Saturation: past this a number only says "over the limit"."""
+
+
+def _sat(value: int) -> int:
+    return value if value < _CAP else _CAP
 
 
 class _Walker:
@@ -166,43 +186,51 @@ class _Walker:
     ) -> None:
         self.fragments = fragments
         self.variables = variables
-        self.aliases = 0
+        self.memo: dict[str, _Shape] = {}
+        self.in_progress: set[str] = set()
+        self.visited = 0
+        """Selections looked at: linear in the document (tests check it)."""
 
-    def selection(
-        self, selection_set: SelectionSetNode | None, depth: int, seen: set[str]
-    ) -> tuple[int, int]:
-        """(deepest level, cost) of a selection set at `depth`."""
+    def selection(self, selection_set: SelectionSetNode | None) -> _Shape:
         if selection_set is None:
-            return depth, 0
-        deepest, cost = depth, 0
+            return _Shape(0, 0, 0)
+        depth = aliases = cost = 0
         for node in selection_set.selections:
+            self.visited += 1
             if isinstance(node, FieldNode):
-                field_depth, field_cost = self.field(node, depth, seen)
+                found = self.field(node)
             elif isinstance(node, InlineFragmentNode):
-                field_depth, field_cost = self.selection(
-                    node.selection_set, depth, seen
-                )
+                found = self.selection(node.selection_set)
             elif isinstance(node, FragmentSpreadNode):
-                name = node.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
-                    continue
-                field_depth, field_cost = self.selection(
-                    fragment.selection_set, depth, seen | {name}
-                )
+                found = self.fragment(node.name.value)
             else:
                 continue
-            deepest, cost = max(deepest, field_depth), cost + field_cost
-        return deepest, cost
+            depth = max(depth, found.depth)
+            aliases = _sat(aliases + found.aliases)
+            cost = _sat(cost + found.cost)
+        return _Shape(depth, aliases, cost)
 
-    def field(self, node: FieldNode, depth: int, seen: set[str]) -> tuple[int, int]:
-        name = node.name.value
-        if node.alias is not None:
-            self.aliases += 1
-        child_depth, child_cost = self.selection(node.selection_set, depth + 1, seen)
-        if name.startswith("__"):
-            return child_depth, 1 + child_cost
-        return child_depth, 1 + self.multiplier(node) * child_cost
+    def fragment(self, name: str) -> _Shape:
+        """Measured once; a cycle (refused by validation) counts nothing."""
+        known = self.memo.get(name)
+        if known is not None:
+            return known
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.in_progress:
+            return _Shape(0, 0, 0)
+        self.in_progress.add(name)
+        found = self.selection(fragment.selection_set)
+        self.in_progress.discard(name)
+        self.memo[name] = found
+        return found
+
+    def field(self, node: FieldNode) -> _Shape:
+        child = self.selection(node.selection_set)
+        aliases = _sat(child.aliases + (node.alias is not None))
+        depth = min(child.depth + 1, _CAP)
+        if node.name.value.startswith("__"):
+            return _Shape(depth, aliases, _sat(1 + child.cost))
+        return _Shape(depth, aliases, _sat(1 + self.multiplier(node) * child.cost))
 
     def multiplier(self, node: FieldNode) -> int:
         name = node.name.value
