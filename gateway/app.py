@@ -56,6 +56,7 @@ from store.counters import CounterStore, open_counters
 from store.db import SessionFactory, create_engine, session_factory
 from store.generations import Generations
 from store.live import LiveHub, create_hub
+from store.metrics import set_enabled as set_metrics_enabled
 from store.redis_client import redis_client
 from store.response_cache import ResponseCache
 
@@ -181,6 +182,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             generations=self.generations,
             keys=self.keys,
             response_cache=self.response_cache,
+            introspection=self.settings.introspection,
             # One read session per HTTP request, closed in `execute_operation`; a
             # websocket outlives any one read and takes a session per batch.
             one_session=not isinstance(request, WebSocket),
@@ -279,6 +281,7 @@ def create_app(
     """The gateway's app. `tracing`: instrument with this provider (tests); by
     default, the one the `OTEL_*` environment asks for, if any."""
     engine = create_engine(settings.database_url)
+    set_metrics_enabled(settings.metrics)
     if tracing is None and tracing_requested():
         tracing = Tracing(provider_from_environment())
     if tracing is not None:
@@ -349,7 +352,11 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint(settings.metrics_token)),
+            *(
+                [Route("/metrics", metrics_endpoint(settings.metrics_token))]
+                if settings.metrics
+                else []
+            ),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

@@ -45,12 +45,17 @@ class Settings(BaseSettings):
     trusted_documents_only: bool = False
     """API keys may send only the registered documents (`operations/*.graphql`), by
     hash or in full; users' tokens are not restricted."""
+    introspection: Literal["public", "authenticated", "off"] = "authenticated"
+    """Who may introspect the schema (GraphiQL's schema fetch included); `serve
+    --demo` makes it public unless set."""
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     """A recordUsage call of 1,000 events fits with room to spare."""
     log_format: Literal["text", "json"] = "text"
     """`json`: one JSON object per log line (for a log pipeline)."""
     access_log: bool = True
     """One line per HTTP request (request id, operation, caller kind, status)."""
+    metrics: bool = True
+    """`false`: no per-request metrics and no `/metrics` (see store.metrics)."""
     metrics_token: str | None = Field(default=None, repr=False)
     """Unset: `/metrics` answers loopback clients only; set: any client bearing it."""
 
@@ -58,8 +63,6 @@ class Settings(BaseSettings):
     @classmethod
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-    metrics: bool = True
-    """`false`: no per-request metrics and no `/metrics` (see store.metrics)."""
             raise ValueError(
                 "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
@@ -79,7 +82,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("log_level", "log_format", mode="before")
+    @field_validator("log_level", "log_format", "introspection", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
