@@ -90,6 +90,9 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo and not os.environ.get("USAGE_GATEWAY_JWT_SECRET"):
         # Workers inherit the environment, so they all verify the printed tokens.
         os.environ["USAGE_GATEWAY_JWT_SECRET"] = secrets.token_urlsafe(32)
+    if args.demo:
+        # The demo is for exploring: GraphiQL documents the schema without a token.
+        os.environ.setdefault("USAGE_GATEWAY_INTROSPECTION", "public")
     settings = _settings(args)
     if settings.workers > 1 and settings.redis_url is None:
         print(

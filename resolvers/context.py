@@ -161,6 +161,8 @@ class Context:
     touched_organizations: set[str] = field(default_factory=set)
     """Every organization this request resolved fields of (what a cached answer
     depends on)."""
+    introspection: str = "public"
+    """Who may introspect: public, authenticated or off (`schema.introspection`)."""
     one_session: bool = False
     """Read through one session for the whole request (HTTP; the view closes it with
     `close`). False: a session per loader batch (a websocket, which lives on)."""

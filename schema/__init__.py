@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from schema.errors import is_coded
 from schema.execution import GatewayExecutionContext
+from schema.introspection import IntrospectionAccess
 from schema.limits import MAX_TOKENS, QueryLimits
 from schema.masking import MaskInternalErrors
 from schema.metrics import OperationMetrics
@@ -52,6 +53,7 @@ schema = GatewaySchema(
         ValidationByText,
         RateLimit,
         QueryLimits,
+        IntrospectionAccess,
         # After the refusals above: a refused request is neither answered from the
         # cache nor counted as a mutation.
         CachedResponses,

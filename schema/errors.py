@@ -42,6 +42,12 @@ class RateLimited(CodedError):
     code = "RATE_LIMITED"
 
 
+class IntrospectionDisabled(CodedError):
+    """`__schema`/`__type` refused by the INTROSPECTION setting for this caller."""
+
+    code = "INTROSPECTION_DISABLED"
+
+
 class PersistedQueryNotFound(CodedError):
     """Apollo's APQ: the hash is not known yet; the client sends the document."""
 
@@ -71,6 +77,7 @@ CODES = frozenset(
         "BAD_USER_INPUT",
         "QUERY_TOO_COMPLEX",
         "RATE_LIMITED",
+        "INTROSPECTION_DISABLED",
         "PERSISTED_QUERY_NOT_FOUND",
         "PERSISTED_QUERY_NOT_IN_LIST",
         "QUERY_NOT_IN_LIST",

@@ -220,7 +220,9 @@ async def test_graphiqls_introspection_query_is_within_the_limits(
     from graphql import get_introspection_query
 
     async with gateway(sqlite_url) as api:
-        body = await api.execute(get_introspection_query(descriptions=True))
+        body = await api.execute(
+            get_introspection_query(descriptions=True), token=TOKEN
+        )
 
     assert "errors" not in body
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"

@@ -125,10 +125,10 @@ async def test_signed_in_user_is_the_viewer(sqlite_url: str) -> None:
     assert body == {"data": {"viewer": {"id": "u1", "kind": "USER"}}}
 
 
-async def test_introspection_needs_no_token_so_graphiql_can_document(
+async def test_public_introspection_needs_no_token_so_graphiql_can_document(
     sqlite_url: str,
 ) -> None:
-    async with gateway(sqlite_url) as api:
+    async with gateway(sqlite_url, introspection="public") as api:
         body = await api.execute("{ __schema { queryType { name } } }")
 
     assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
