@@ -58,8 +58,7 @@ class MultipartReader:
         return [
             payload["data"]["usageUpdated"]
             for payload in self.payloads()
-            if payload.get("data")
-            and payload["data"]["usageUpdated"]["meter"] == meter
+            if payload.get("data") and payload["data"]["usageUpdated"]["meter"] == meter
         ]
 
     async def until(self, check: Any) -> None:
