@@ -60,9 +60,12 @@ async def ai_budget(info: Info, scope: OrgScope) -> AiBudgetView | None:
         return None
     loaders = info.context.loaders
     cycle_request = base.cycle_range()
-    totals, by_model = await loaders.rollup_sums.load_many(
+    # Every AI event is filed under its feature (with a model or not); the model
+    # rows only pick each feature's tier.
+    totals, by_feature, by_model = await loaders.rollup_sums.load_many(
         [
             cycle_request,
+            cycle_request.on("feature"),
             cycle_request.on("feature_model"),
         ]
     )
@@ -71,12 +74,14 @@ async def ai_budget(info: Info, scope: OrgScope) -> AiBudgetView | None:
     cost: dict[AiFeature, Decimal] = defaultdict(lambda: ZERO)
     model_cost: dict[AiFeature, dict[str, Decimal]] = defaultdict(dict)
     used: set[AiFeature] = set()
-    for (_, key), row in by_model.items():
-        feature_name, _, model = key.partition("|")
-        feature = AiFeature(feature_name)
+    for (_, key), row in by_feature.items():
+        feature = AiFeature(key)
         if row.events:
             used.add(feature)
         cost[feature] += row.cost_usd
+    for (_, key), row in by_model.items():
+        feature_name, _, model = key.partition("|")
+        feature = AiFeature(feature_name)
         model_cost[feature][model] = model_cost[feature].get(model, ZERO) + row.cost_usd
     total = sum(cost.values(), ZERO)
     categories = []

@@ -95,11 +95,13 @@ async def _definition_costs(
 async def sync_daily_allowance(
     session: AsyncSession, organization_id: str, at: datetime
 ) -> tuple[AllowanceSnapshot, bool]:
-    """Store and commit the snapshot for `at`, or return the one already stored.
+    """Store and commit the snapshot for `at`; a sync for an instant already synced
+    recomputes it, so events that arrived late inside the window count.
 
-    The unique (organization, synced_at) index makes racing workers harmless: the
-    second insert fails, rolls back, and the first snapshot stands. Returns
-    (snapshot, created). The session must hold no other pending work.
+    The unique (organization, synced_at) index keeps one snapshot per instant: a
+    second insert fails, rolls back, and the stored snapshot takes the values just
+    computed (racing workers each write what the window held when they looked).
+    Returns (snapshot, created). The session must hold no other pending work.
     """
     snapshot = await compute_snapshot(session, organization_id, at)
     session.add(snapshot)
@@ -107,15 +109,35 @@ async def sync_daily_allowance(
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        existing = await session.scalar(
-            select(AllowanceSnapshot).where(
-                AllowanceSnapshot.organization_id == organization_id,
-                AllowanceSnapshot.synced_at == at,
-            )
+    else:
+        return snapshot, True
+    fresh = await compute_snapshot(session, organization_id, at)
+    existing = await session.scalar(
+        select(AllowanceSnapshot)
+        .where(
+            AllowanceSnapshot.organization_id == organization_id,
+            AllowanceSnapshot.synced_at == at,
         )
-        assert existing is not None
-        return existing, False
-    return snapshot, True
+        .with_for_update()
+    )
+    assert existing is not None
+    for column in _COMPUTED:
+        setattr(existing, column, getattr(fresh, column))
+    await session.commit()
+    return existing, False
+
+
+_COMPUTED = (
+    "window_start",
+    "window_end",
+    "used_units",
+    "limit_units",
+    "status",
+    "coverage",
+    "unpriced_event_count",
+    "top_definitions",
+)
+"""What a sync computes (all but the row's identity)."""
 
 
 async def latest_snapshots(

@@ -1294,6 +1294,37 @@ async def test_ai_budget_rows_carry_the_tier_of_the_model_that_spent_most(
     }
 
 
+async def test_ai_budget_files_an_ai_event_without_a_model_under_its_feature(
+    database_url: str, sessions: SessionFactory
+) -> None:
+    await _ai_budget_usage(sessions)
+    # $5 reported as a cost, with its feature and no model: no model's tier to show.
+    await record(
+        sessions,
+        event(
+            "ai_tokens",
+            "1",
+            "2026-03-03T00:00",
+            feature=AiFeature.SUMMARY,
+            cost_usd=Decimal(5),
+        ),
+    )
+
+    found = await organization(database_url, AI_BUDGET, "2026-03-10T12:00")
+
+    assert found["aiBudget"]["spentUsd"] == "25"
+    assert found["aiBudget"]["categories"] == [
+        {
+            "category": "CHAT",
+            "tierLabel": "ADVANCED_REASONING",
+            "percent": 60.0,
+            "spentUsd": "15",
+        },
+        {"category": "EMAIL", "tierLabel": "FAST", "percent": 20.0, "spentUsd": "5"},
+        {"category": "SUMMARY", "tierLabel": None, "percent": 20.0, "spentUsd": "5"},
+    ]
+
+
 async def test_ai_budget_dollars_are_redacted_for_a_member_without_error(
     database_url: str, sessions: SessionFactory
 ) -> None:

@@ -197,6 +197,29 @@ async def test_second_sync_at_the_same_instant_keeps_one_snapshot(
     assert (first_created, second_created, stored) == (True, False, 1)
 
 
+async def test_a_sync_again_counts_events_that_arrived_late_in_the_window(
+    sessions: SessionFactory,
+) -> None:
+    await _org_with_allowance(sessions, "1000")
+    async with sessions() as session:
+        await f.add_all(session, _ai("1", AT - timedelta(hours=2)))
+    async with sessions() as session:
+        first, _ = await sync_daily_allowance(session, "org_a", AT)
+        first_used = first.used_units
+    async with sessions() as session:
+        # Late: occurred inside the window, arrived after the first sync.
+        await f.add_all(session, _ai("2", AT - timedelta(hours=1)))
+    async with sessions() as session:
+        again, created = await sync_daily_allowance(session, "org_a", AT)
+        stored = await session.scalar(
+            select(func.count()).select_from(AllowanceSnapshot)
+        )
+
+    assert created is False
+    assert stored == 1
+    assert again.used_units == 3 * first_used
+
+
 async def test_latest_snapshot_is_the_newest_at_or_before_the_instant(
     sessions: SessionFactory,
 ) -> None:
