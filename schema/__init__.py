@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import strawberry
@@ -19,8 +20,9 @@ from schema.mutation import Mutation
 from schema.query import Query
 from schema.rate_limit import RateLimit
 from schema.response_cache import CachedResponses
-from schema.scalars import DecimalScalar
+from schema.scalars import DateTimeScalar, DecimalScalar
 from schema.subscription import Subscription
+from schema.text_arguments import NulInText
 from schema.validation_cache import ValidationByText
 
 
@@ -41,7 +43,7 @@ schema = GatewaySchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    scalar_overrides={Decimal: DecimalScalar},
+    scalar_overrides={Decimal: DecimalScalar, datetime: DateTimeScalar},
     execution_context_class=GatewayExecutionContext,
     extensions=[
         # Outermost: sees every answer as the client does (refusals, cached
@@ -54,6 +56,7 @@ schema = GatewaySchema(
         RateLimit,
         QueryLimits,
         IntrospectionAccess,
+        NulInText,
         # After the refusals above: a refused request is neither answered from the
         # cache nor counted as a mutation.
         CachedResponses,

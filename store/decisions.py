@@ -17,7 +17,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rules.amounts import quantity_problem, quantize
+from rules.amounts import (
+    MAX_COST_USD,
+    MAX_CREDITS,
+    MAX_QUANTITY,
+    MAX_TOKENS,
+    MAX_TOTAL,
+    amount_problem,
+    quantize,
+)
 from rules.credits import Draw
 from rules.cycles import Cycle
 from rules.enums import (
@@ -72,12 +80,6 @@ MAX_EVENTS_PER_CALL = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 _ZERO = Decimal(0)
-# What the amount columns hold: NUMERIC(38, 6), or 64-bit micro-units on SQLite.
-_MAX_AMOUNT = {
-    "postgresql": Decimal(10) ** 32 - Decimal("0.000001"),
-    "sqlite": Decimal(2**63 - 1) / Decimal(10) ** 6,
-}
-_MAX_TOKENS = 2**63 - 1
 _TEXT_LIMITS = {
     "idempotency key": 200,
     "model": 128,
@@ -265,7 +267,6 @@ class Books:
     """What one call decides with, loaded up front in a constant number of queries."""
 
     now: datetime
-    max_amount: Decimal
     orgs: dict[str, Org]
     meters: dict[str, MeterInfo]
     members: set[tuple[str, str]]
@@ -295,6 +296,9 @@ class Books:
         lock: Lock | None,
     ) -> Books:
         dialect = (await session.connection()).dialect.name
+        # A NUL makes the event INVALID (`_text_problem`); PostgreSQL refuses it in a
+        # parameter, so such events name nothing to load.
+        specs = [spec for spec in specs if not has_nul(spec)]
         org_ids = sorted({spec.organization_id for spec in specs})
         users = {spec.user_id for spec in specs if spec.user_id is not None}
         workspaces = {s.workspace_id for s in specs if s.workspace_id is not None}
@@ -307,7 +311,6 @@ class Books:
             )
             return cls(
                 now=now,
-                max_amount=_MAX_AMOUNT["postgresql"],
                 orgs=loaded.orgs,
                 meters=loaded.meters,
                 members=loaded.members,
@@ -322,7 +325,6 @@ class Books:
         grants, grant_spent = await load_grants(session, credit_orgs)
         return cls(
             now=now,
-            max_amount=_MAX_AMOUNT.get(dialect, _MAX_AMOUNT["sqlite"]),
             orgs=orgs,
             meters=await load_meters(session),
             members=await load_members(session, list(orgs), users, dialect),
@@ -554,7 +556,19 @@ class Books:
             floor = Floor(usage, event.meter_key, event.quantity)
             return EventPlan(key, (floor,), None, adds), None
         terms = org.terms
-        checks: list[Check] = []
+        checks: list[Check] = [
+            # Past this a total (and every rollup within it) would not be storable.
+            Cap(
+                self._usage_field(org, meter, event.cycle),
+                meter,
+                totals.quantity,
+                MAX_TOTAL,
+                Enforcement.HARD,
+                UsageDecisionCode.INVALID,
+            )
+            for meter, totals in contributions
+            if totals.quantity > 0
+        ]
         checks.extend(self._allocation_checks(org, event, contributions))
         if terms is None:
             return EventPlan(key, tuple(checks), None, adds), None
@@ -714,12 +728,31 @@ class Books:
             self.workspaces
         ):
             return f"Unknown workspace {spec.workspace_id!r}."
-        return self._ai_problem(spec)
+        return self._ai_problem(spec) or self._credits_problem(spec)
+
+    def _credits_problem(self, spec: UsageEventSpec) -> str | None:
+        """An event may cost at most MAX_CREDITS credits (before its free units), so
+        that one event's draw is storable however the plan prices it."""
+        org = self.orgs[spec.organization_id]
+        if org.terms is None or org.usd:
+            return None
+        row = org.terms.limits.get(spec.meter)
+        credits = _ZERO
+        if row is not None and row.credits_per_unit and spec.quantity > 0:
+            credits += spec.quantity * row.credits_per_unit
+        cost, _ = self._cost(spec)
+        if cost and org.terms.credits_per_usd:
+            credits += cost * org.terms.credits_per_usd
+        if credits > MAX_CREDITS:
+            return f"The event would cost more than {MAX_CREDITS:f} credits."
+        return None
 
     @staticmethod
     def _text_problem(spec: UsageEventSpec) -> str | None:
         """Over-long model or definition fields (the key's length is `_key_problem`,
         checked before these)."""
+        if has_nul(spec):
+            return "Text fields must not contain a NUL character."
         texts = {
             "model": spec.model,
             "definitionId": spec.definition_id,
@@ -731,7 +764,7 @@ class Books:
         return None
 
     def _quantity_problem(self, spec: UsageEventSpec, meter: MeterInfo) -> str | None:
-        problem = _amount_problem(spec.quantity, self.max_amount)
+        problem = amount_problem(spec.quantity, MAX_QUANTITY)
         if problem is not None:
             return f"The {problem}."
         if spec.quantity < 0:
@@ -746,7 +779,7 @@ class Books:
 
     def _ai_problem(self, spec: UsageEventSpec) -> str | None:
         if spec.cost_usd is not None:
-            problem = _amount_problem(spec.cost_usd, self.max_amount)
+            problem = amount_problem(spec.cost_usd, MAX_COST_USD)
             if problem is not None:
                 return f"The cost {problem.removeprefix('quantity ')}."
             if spec.cost_usd < 0:
@@ -758,8 +791,12 @@ class Books:
                 spec.tokens.cache_read,
                 spec.tokens.cache_write,
             )
-            if any(count < 0 or count > _MAX_TOKENS for count in counts):
-                return "Token counts must be whole numbers from 0."
+            if any(count < 0 or count > MAX_TOKENS for count in counts):
+                return f"Token counts must be whole numbers from 0 to {MAX_TOKENS}."
+            rates = None if spec.model is None else self.prices.get(spec.model)
+            priced = spec.cost_usd is None and rates is not None
+            if priced and rates and price_tokens(rates, spec.tokens) > MAX_COST_USD:
+                return f"The tokens' cost is larger than {MAX_COST_USD:f} dollars."
         return None
 
     def _cost(self, spec: UsageEventSpec) -> tuple[Decimal | None, bool]:
@@ -895,6 +932,13 @@ def _refusal(
             f"({_show(used)} used).",
         )
     limit = _show(check.limit)
+    if check.code is UsageDecisionCode.INVALID:
+        return (
+            UsageStatus.INVALID,
+            check.code,
+            f"{check.meter} would pass the largest total the gateway keeps, {limit} "
+            f"({_show(used)} counted).",
+        )
     if check.code is UsageDecisionCode.PERSONAL_ALLOCATION_EXCEEDED:
         message = (
             f"The user's allocation of {limit} on {check.meter} would be exceeded "
@@ -918,10 +962,28 @@ def _refusal(
     return UsageStatus.DENIED, code, message
 
 
+def has_nul(spec: UsageEventSpec) -> bool:
+    """Whether any of the event's text holds a NUL, which no database column keeps
+    (PostgreSQL refuses it): such an event is INVALID and is never looked up."""
+    texts = (
+        spec.idempotency_key,
+        spec.organization_id,
+        spec.meter,
+        spec.user_id,
+        spec.workspace_id,
+        spec.model,
+        spec.definition_id,
+        spec.definition_name,
+    )
+    return any(text is not None and "\x00" in text for text in texts)
+
+
 def _key_problem(key: str) -> str | None:
     """The idempotency key's checks, the first of `Books._problem`'s."""
     if not key.strip():
         return "The idempotency key must not be empty."
+    if "\x00" in key:
+        return "The idempotency key must not contain a NUL character."
     limit = _TEXT_LIMITS["idempotency key"]
     if len(key) > limit:
         return f"The idempotency key is longer than {limit} characters."
@@ -934,15 +996,6 @@ def _time_problem(occurred: datetime, latest: datetime) -> str | None:
         return "occurredAt must carry a time zone."
     if occurred > latest:
         return "occurredAt is more than 5 minutes in the future."
-    return None
-
-
-def _amount_problem(value: Decimal, max_amount: Decimal) -> str | None:
-    problem = quantity_problem(value)
-    if problem is not None:
-        return problem
-    if abs(value) > max_amount:
-        return "quantity is too large to store"
     return None
 
 

@@ -19,7 +19,13 @@ from decimal import Decimal
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rules.amounts import SCALE, quantity_problem
+from rules.amounts import (
+    MAX_CREDITS,
+    MAX_LIMIT,
+    MAX_RATE,
+    MAX_SEATS,
+    amount_problem,
+)
 from rules.enums import (
     BillingModel,
     BillingState,
@@ -91,12 +97,6 @@ SEATS_IN_USE = "SEATS_IN_USE"
 
 _MAX_INT = 2**31 - 1
 """Counts live in INTEGER columns (32-bit on PostgreSQL)."""
-_MAX_AMOUNT = {
-    # Spelled out: computing 10**32 - 0.000001 would round in a 28-digit context.
-    "postgresql": Decimal("9" * (38 - SCALE) + "." + "9" * SCALE),
-    "sqlite": Decimal(2**63 - 1).scaleb(-SCALE),
-}
-"""The largest storable amount: NUMERIC(38, 6), or 64-bit millionths on SQLite."""
 _SEAT_PREFERENCE = (SeatType.POWER, SeatType.COLLABORATOR)
 """Which seat type `allocate_seat` hands out when the caller names none."""
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
@@ -215,9 +215,8 @@ class ReconciliationSpec:
 class _Checks:
     """Collects every problem with an input, so one reply can list them all."""
 
-    def __init__(self, max_amount: Decimal) -> None:
+    def __init__(self) -> None:
         self.errors: list[UserError] = []
-        self.max_amount = max_amount
 
     def fail(self, field: str, code: str, message: str) -> None:
         self.errors.append(UserError(field, code, message))
@@ -246,29 +245,40 @@ class _Checks:
             self.fail(field, INVALID, f"{field} is longer than {max_length} characters")
 
     def amount(
-        self, field: str, value: Decimal | None, *, positive: bool = False
+        self,
+        field: str,
+        value: Decimal | None,
+        *,
+        maximum: Decimal,
+        positive: bool = False,
     ) -> None:
-        """A stored amount: exact at six places, never negative, and storable."""
+        """A stored amount: exact at six places, never negative, at most `maximum`
+        (one of `rules.amounts`' bounds, which keep every sum storable)."""
         if value is None:
             return
-        problem = quantity_problem(value)
+        problem = amount_problem(value, maximum)
         if problem is not None:
             self.fail(field, INVALID, f"{field} {problem.removeprefix('quantity ')}")
         elif value < 0 or (positive and value == 0):
             wanted = "greater than zero" if positive else "zero or more"
             self.fail(field, INVALID, f"{field} must be {wanted}, got {value}")
-        elif value > self.max_amount:
-            self.fail(field, INVALID, f"{field} is too large to store")
 
-    def count(self, field: str, value: int | None, *, minimum: int = 0) -> None:
+    def count(
+        self,
+        field: str,
+        value: int | None,
+        *,
+        minimum: int = 0,
+        maximum: int = _MAX_INT,
+    ) -> None:
         if value is None:
             return
         if value < minimum:
             self.fail(
                 field, INVALID, f"{field} must be at least {minimum}, got {value}"
             )
-        elif value > _MAX_INT:
-            self.fail(field, INVALID, f"{field} is too large")
+        elif value > maximum:
+            self.fail(field, INVALID, f"{field} is larger than {maximum}")
 
     def instant(self, field: str, value: datetime | None) -> None:
         """Naive datetimes would be guessed into a zone: refuse them instead."""
@@ -277,9 +287,8 @@ class _Checks:
 
 
 async def _checks(session: AsyncSession) -> _Checks:
-    """Checks bounded by what this database can store (SQLite holds less)."""
-    dialect = (await session.connection()).dialect.name
-    return _Checks(_MAX_AMOUNT.get(dialect, _MAX_AMOUNT["sqlite"]))
+    """The checks of one provisioning call (the same bounds on every database)."""
+    return _Checks()
 
 
 def _clean_text(value: str | None) -> str | None:
@@ -473,10 +482,10 @@ async def upsert_plan(session: AsyncSession, spec: PlanSpec) -> Plan:
     checks.count("priceAnnualCents", spec.price_annual_cents)
     if not re.fullmatch(r"[A-Z]{3}", spec.currency):
         checks.fail("currency", INVALID, "currency is a 3-letter ISO 4217 code")
-    checks.amount("monthlyCredits", spec.monthly_credits)
-    checks.amount("creditsPerSeat", spec.credits_per_seat)
-    checks.amount("creditsPerUsd", spec.credits_per_usd)
-    checks.amount("dailyAllowanceUnits", spec.daily_allowance_units)
+    checks.amount("monthlyCredits", spec.monthly_credits, maximum=MAX_CREDITS)
+    checks.amount("creditsPerSeat", spec.credits_per_seat, maximum=MAX_RATE)
+    checks.amount("creditsPerUsd", spec.credits_per_usd, maximum=MAX_RATE)
+    checks.amount("dailyAllowanceUnits", spec.daily_allowance_units, maximum=MAX_LIMIT)
     seen_types: set[SeatType] = set()
     for position, (seat_type, cap) in enumerate(spec.seat_caps):
         if seat_type in seen_types:
@@ -498,9 +507,11 @@ async def upsert_plan(session: AsyncSession, spec: PlanSpec) -> Plan:
                 f"{prefix}.meter", INVALID, f"meter {limit.meter!r} is limited twice"
             )
         seen_meters.add(limit.meter)
-        checks.amount(f"{prefix}.limit", limit.limit)
-        checks.amount(f"{prefix}.freeUnits", limit.free_units)
-        checks.amount(f"{prefix}.creditsPerUnit", limit.credits_per_unit)
+        checks.amount(f"{prefix}.limit", limit.limit, maximum=MAX_LIMIT)
+        checks.amount(f"{prefix}.freeUnits", limit.free_units, maximum=MAX_LIMIT)
+        checks.amount(
+            f"{prefix}.creditsPerUnit", limit.credits_per_unit, maximum=MAX_RATE
+        )
     checks.raise_if_any()
 
     plan = await session.get(Plan, spec.key)
@@ -564,8 +575,14 @@ async def upsert_organization(
     checks.text("name", spec.name, 200)
     if spec.provider_project_id is not None:
         checks.identifier("providerProjectId", spec.provider_project_id, 128)
-    checks.amount("workspaceTimeBalanceHours", spec.workspace_time_balance_hours)
-    checks.amount("managedAiBalanceUsd", spec.managed_ai_balance_usd)
+    checks.amount(
+        "workspaceTimeBalanceHours",
+        spec.workspace_time_balance_hours,
+        maximum=MAX_CREDITS,
+    )
+    checks.amount(
+        "managedAiBalanceUsd", spec.managed_ai_balance_usd, maximum=MAX_CREDITS
+    )
     checks.raise_if_any()
 
     organization = await session.get(Organization, spec.id)
@@ -601,7 +618,7 @@ async def set_subscription(
         await session.get(Plan, spec.plan_key) is None
     ):
         checks.fail("planKey", NOT_FOUND, f"no plan {spec.plan_key!r}")
-    checks.count("seats", spec.seats)
+    checks.count("seats", spec.seats, maximum=MAX_SEATS)
     checks.instant("anchor", spec.anchor)
     checks.instant("currentPeriodStart", spec.current_period_start)
     checks.instant("currentPeriodEnd", spec.current_period_end)
@@ -806,7 +823,7 @@ async def grant_credits(
         checks.fail(
             "kind", INVALID, "grants are BONUS or PURCHASED; MONTHLY is the plan's"
         )
-    checks.amount("amount", spec.amount, positive=True)
+    checks.amount("amount", spec.amount, maximum=MAX_CREDITS, positive=True)
     checks.instant("expiresAt", spec.expires_at)
     if spec.reason is not None and len(spec.reason.strip()) > 500:
         checks.fail("reason", INVALID, "reason is longer than 500 characters")
@@ -848,10 +865,14 @@ async def set_model_price(session: AsyncSession, spec: ModelPriceSpec) -> ModelP
     catalog_changed(session)
     checks = await _checks(session)
     checks.identifier("model", spec.model, 128)
-    checks.amount("inputPerMillionUsd", spec.input_per_million_usd)
-    checks.amount("outputPerMillionUsd", spec.output_per_million_usd)
-    checks.amount("cacheReadPerMillionUsd", spec.cache_read_per_million_usd)
-    checks.amount("cacheWritePerMillionUsd", spec.cache_write_per_million_usd)
+    checks.amount("inputPerMillionUsd", spec.input_per_million_usd, maximum=MAX_RATE)
+    checks.amount("outputPerMillionUsd", spec.output_per_million_usd, maximum=MAX_RATE)
+    checks.amount(
+        "cacheReadPerMillionUsd", spec.cache_read_per_million_usd, maximum=MAX_RATE
+    )
+    checks.amount(
+        "cacheWritePerMillionUsd", spec.cache_write_per_million_usd, maximum=MAX_RATE
+    )
     checks.raise_if_any()
 
     price = await session.get(ModelPrice, spec.model)
@@ -873,7 +894,7 @@ async def set_reconciliation(
     """Record the managed-AI reconciliation state reported for an organization."""
     checks = await _checks(session)
     await _organization(session, checks, spec.organization_id)
-    checks.amount("managedAiUsageUsd", spec.managed_ai_usage_usd)
+    checks.amount("managedAiUsageUsd", spec.managed_ai_usage_usd, maximum=MAX_CREDITS)
     checks.instant("reconciledAt", spec.reconciled_at)
     checks.raise_if_any()
 
@@ -937,7 +958,7 @@ async def change_seats(
     """Change the seats paid for; never below the seats allocated (SEATS_IN_USE)."""
     checks = await _checks(session)
     organization = await _organization(session, checks, organization_id)
-    checks.count("total", total)
+    checks.count("total", total, maximum=MAX_SEATS)
     subscription = None
     if organization is not None:
         subscription = await _locked_subscription(session, organization_id)
@@ -980,7 +1001,7 @@ async def set_personal_allocation(
         session, (meter,)
     ):
         checks.fail("meter", NOT_FOUND, f"no meter {meter!r}")
-    checks.amount("limit", limit)
+    checks.amount("limit", limit, maximum=MAX_LIMIT)
     checks.raise_if_any()
 
     allocation = await session.get(

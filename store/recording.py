@@ -93,6 +93,7 @@ from store.decisions import (
     Books,
     EventOutcome,
     UsageEventSpec,
+    has_nul,
 )
 from store.metrics import COUNTER_DECISIONS
 from store.usage_loads import FieldSource, load_fields, load_recorded
@@ -200,7 +201,7 @@ async def _record_once(
         pairs = {
             (spec.organization_id, spec.idempotency_key)
             for spec in specs
-            if spec.organization_id in books.orgs
+            if spec.organization_id in books.orgs and not has_nul(spec)
         }
         deadline = time.monotonic() + _BUSY_WAIT
         pause = 0.002

@@ -16,9 +16,7 @@ from sqlalchemy import BigInteger, DateTime, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from rules.amounts import QUANTUM, SCALE
-
-_MICROS = Decimal(10) ** SCALE
+from rules.amounts import SCALE, from_micros, quantize, to_micros
 
 
 class Amount(TypeDecorator[Decimal]):
@@ -35,17 +33,18 @@ class Amount(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        amount = Decimal(value).quantize(QUANTUM)
+        # quantize() computes in a context wide enough for any stored amount (the
+        # default 28 digits raise on NUMERIC(38, 6) values past 10^22).
         if dialect.name == "sqlite":
-            return int(amount * _MICROS)
-        return amount
+            return to_micros(Decimal(value))
+        return quantize(Decimal(value))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / _MICROS).quantize(QUANTUM)
-        return Decimal(value).quantize(QUANTUM)
+            return from_micros(int(value))
+        return quantize(Decimal(value))
 
 
 class UtcDateTime(TypeDecorator[datetime]):
