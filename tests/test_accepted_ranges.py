@@ -16,6 +16,7 @@ import pytest
 from rules.enums import Role
 from store.db import create_engine, session_factory
 from tests import factories as f
+from tests.conftest import RedisServer
 from tests.gateway_client import error_codes, gateway, operation, user_token
 from tests.test_record_usage_over_http import (
     NOTHING,
@@ -214,3 +215,26 @@ async def test_the_last_accepted_instant_reads(database_url: str) -> None:
         )
 
     assert body == {"data": {"organization": {"id": "org_a"}}}
+
+
+async def test_an_invalid_amount_leaves_the_redis_counters_equal_to_the_database(
+    postgres_url: str, redis_server: RedisServer
+) -> None:
+    """Was: 32 nines answered INTERNAL and left the counter one unit low."""
+    service, _ = await _seed(postgres_url)
+    async with gateway(postgres_url, redis_url=redis_server.url) as api:
+        body = await _record(
+            api, service, _ev("one"), _ev("nines", quantity="9" * 32), _ev("two")
+        )
+        check = await api.execute(
+            operation("usage_check"),
+            {"org": "org_a", "meter": "enrichments", "quantity": "1"},
+            token=service,
+        )
+        written = await _written(postgres_url)
+
+    statuses = [r["status"] for r in body["data"]["recordUsage"]["results"]]
+    assert statuses == ["ACCEPTED", "INVALID", "ACCEPTED"]
+    assert written["usage_events:org_a"] == 2
+    assert check["data"]["usageCheck"]["used"] == "2"
+    assert check["data"]["usageCheck"]["remaining"] == "1"
