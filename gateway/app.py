@@ -16,7 +16,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -35,7 +36,7 @@ from strawberry.types.unset import UnsetType
 from auth.identity import identify
 from auth.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from auth.tokens import InvalidToken
-from gateway import graphql_http
+from gateway import graphiql, graphql_http
 from gateway.access_log import AccessLog
 from gateway.body_limit import BodySizeLimit
 from gateway.http_subscriptions import refuse_plain_subscription
@@ -115,6 +116,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.persisted_queries = persisted_queries
         self.keys = None if generations is None else ActiveKeys(generations)
         self.token_lifetime = timedelta(seconds=settings.jwt_max_lifetime_seconds)
+        self.graphiql_page = graphiql.render_page(graphiql.default_headers())
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """Our GraphiQL page (`gateway.graphiql`) instead of Strawberry's, which
+        loads its assets from a CDN and so never renders offline."""
+        return self.graphiql_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry's, with its request errors (HTTPException) as JSON in the
@@ -359,6 +367,11 @@ def create_app(
             ),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Mount(
+                graphiql.STATIC_PATH,
+                StaticFiles(directory=graphiql.STATIC_DIRECTORY),
+                name="graphiql",
+            ),
         ],
         lifespan=lifespan,
         middleware=[

@@ -109,7 +109,11 @@ def _serve(args: argparse.Namespace) -> int:
     prepare_multiprocess(settings.workers)
     asyncio.run(_upgrade(settings))
     if args.demo:
-        asyncio.run(_load_demo(settings))
+        admin_headers = asyncio.run(_load_demo(settings))
+        # GraphiQL's headers editor starts with them (every worker reads it).
+        from gateway.graphiql import HEADERS_VARIABLE
+
+        os.environ[HEADERS_VARIABLE] = admin_headers
     for name, value in (
         ("USAGE_GATEWAY_HOST", settings.host),
         ("USAGE_GATEWAY_PORT", str(settings.port)),
@@ -130,7 +134,8 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _load_demo(settings: Settings) -> None:
+async def _load_demo(settings: Settings) -> str:
+    """Loads the demo, prints its headers; returns the admin's, for GraphiQL."""
     from auth.tokens import issue_jwt
     from gateway import demo
     from rules.enums import ApiKeyKind
@@ -167,7 +172,8 @@ async def _load_demo(settings: Settings) -> None:
         f"""
 usage-gateway demo is loading at {url} (GraphiQL: open it in a browser)
 
-Paste one of these into GraphiQL's Headers tab (user tokens expire in {hours:g} h):
+GraphiQL's Headers tab starts with the admin's; paste another to switch
+(user tokens expire in {hours:g} h):
   admin ({demo.DEMO_ADMIN_USER} in {demo.DEMO_ORGANIZATION}):
     {{"Authorization": "Bearer {admin}"}}
   member ({demo.DEMO_MEMBER_USER} in {demo.DEMO_ORGANIZATION}):
@@ -181,6 +187,7 @@ Try: query {{ organization(id: "{demo.DEMO_ORGANIZATION}") {{ name plan {{ name 
 """,
         flush=True,
     )
+    return f'{{"Authorization": "Bearer {admin}"}}'
 
 
 def _progress(line: str) -> None:
