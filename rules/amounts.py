@@ -19,8 +19,9 @@ _CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP)
 # Chosen so that every stored sum stays representable: SQLite keeps amounts as 64-bit
 # integers of millionths (below 9.22e12 units), PostgreSQL as NUMERIC(38, 6), the
 # counters script as exact digit strings, Python in `_CONTEXT` (60 digits).
-MAX_QUANTITY = Decimal(10) ** 9
-"""An event's quantity, either sign: a billion units."""
+MAX_QUANTITY = Decimal(10) ** 12
+"""An event's quantity, either sign: a trillion units (a terabyte, metered in
+bytes)."""
 MAX_COST_USD = Decimal(10) ** 6
 """An AI event's dollar cost, given or priced from its tokens: a million dollars."""
 MAX_TOKENS = 10**9
@@ -31,12 +32,13 @@ a prepaid balance or a reconciled usage."""
 MAX_RATE = Decimal(10) ** 6
 """A per-unit rate: credits per unit, per dollar or per seat, dollars per million
 tokens."""
-MAX_LIMIT = Decimal(10) ** 12
-"""A limit, free allowance, personal allocation or daily allowance."""
-MAX_TOTAL = Decimal(10) ** 12
+MAX_TOTAL = 9 * Decimal(10) ** 12
 """A meter's total in a cycle (on a cumulative meter, ever): an event that would take
 it past this is INVALID. Every hourly and cycle rollup is part of such a total, so
-stored sums stay below 10^18 millionths (SQLite's limit is 9.22e18)."""
+stored sums stay below 9 x 10^18 millionths (SQLite's limit is 9.22 x 10^18)."""
+MAX_LIMIT = MAX_TOTAL
+"""A limit, free allowance, personal allocation or daily allowance: no more than a
+meter can count."""
 MAX_SEATS = 10**6
 """Seats of a subscription (a plan's monthly pool is at most 10^9 + 10^6 x 10^6
 credits)."""

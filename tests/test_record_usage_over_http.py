@@ -195,7 +195,7 @@ async def test_a_service_keys_event_for_another_organization_is_invalid_in_place
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("1e400", "The quantity is larger than 1000000000."),
+        ("1e400", "The quantity is larger than 1000000000000."),
         ("0.0000001", "The quantity has more than 6 decimal places."),
         (
             "-1",

@@ -396,7 +396,7 @@ async def test_upsert_plan_rejects_a_limit_past_the_largest_limit(
         errors = await _rejected(session, lambda: p.upsert_plan(session, spec))
 
     assert _codes(errors) == [("limits.0.limit", "INVALID")]
-    assert errors[0].message == "limits.0.limit is larger than 1000000000000"
+    assert errors[0].message == "limits.0.limit is larger than 9000000000000"
 
 
 async def test_upsert_plan_rejects_a_negative_seat_cap(

@@ -498,8 +498,8 @@ INVALID_EVENTS = {
         "The quantity must be a finite number.",
     ),
     "larger than the largest quantity": (
-        ev("contacts", "1000000000.000001"),
-        "The quantity is larger than 1000000000.",
+        ev("contacts", "1000000000000.000001"),
+        "The quantity is larger than 1000000000000.",
     ),
     "occurredAt without a time zone": (
         ev("api_calls", "1", occurred_at=datetime(2026, 3, 10, 11, 0)),
