@@ -45,7 +45,6 @@ async def database_answers(engine: AsyncEngine) -> bool:
 async def _sample(engine: AsyncEngine, counters: CounterStore) -> None:
     pool = engine.sync_engine.pool
     checked_out = getattr(pool, "checkedout", None)
-    await database_answers(engine)
     for tick in itertools.count(1):
         expected = time.perf_counter() + INTERVAL
         await asyncio.sleep(INTERVAL)
@@ -59,7 +58,9 @@ async def _sample(engine: AsyncEngine, counters: CounterStore) -> None:
 
 @asynccontextmanager
 async def sampling(engine: AsyncEngine, counters: CounterStore) -> AsyncIterator[None]:
-    """Samples while the app runs (its lifespan)."""
+    """Samples while the app runs (its lifespan). The first database probe is made
+    before the app serves, so it never lands inside a request's statements."""
+    await database_answers(engine)
     task = asyncio.create_task(_sample(engine, counters), name="resource-sampler")
     try:
         yield
