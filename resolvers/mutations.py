@@ -18,11 +18,11 @@ from resolvers.provisioning import apply_change
 from rules.enums import SeatStatus, SeatType, UsageDecisionCode, UsageStatus, ViewerKind
 from rules.pricing import TokenCounts
 from schema import inputs, payloads
-from schema.errors import BadUserInput, Forbidden
+from schema.errors import BadUserInput, Forbidden, WriteQueueFull
 from schema.organization import Organization
 from schema.types.billing import Seats
 from schema.types.members import Member
-from store import provisioning, recording
+from store import provisioning, recording, write_queue
 from store.api_keys import create_api_key as store_create_api_key
 from store.api_keys import revoke_api_key as store_revoke_api_key
 from store.catalog import MeterSpec
@@ -341,9 +341,12 @@ async def record_usage(
     recorded = [specs[position] for position in writable]
     await info.context.release_reads()  # the write takes a connection of its own
     try:
-        outcomes = await recording.record_usage(
+        # SQLite: queued for the one writer, holding no connection meanwhile.
+        outcomes = await write_queue.record_usage(
             info.context.sessions, recorded, info.context.now, info.context.counters
         )
+    except write_queue.WriteQueueFull as full:
+        raise WriteQueueFull(str(full)) from None  # nothing decided nor written
     except Exception:
         # What committed before the failure must not hide behind cached answers.
         await info.context.move_organizations({s.organization_id for s in recorded})

@@ -42,6 +42,14 @@ class RateLimited(CodedError):
     code = "RATE_LIMITED"
 
 
+class WriteQueueFull(RateLimited):
+    """Back-pressure of the embedded default (`store.write_queue`): too many writes
+    wait for the SQLite writer. Nothing was written; retry after `retryAfter` s."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryAfter=1)
+
+
 class IntrospectionDisabled(CodedError):
     """`__schema`/`__type` refused by the INTROSPECTION setting for this caller."""
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, exc
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -39,6 +40,20 @@ NO_PARALLEL_SCANS = {
 """What the connections serving requests set besides (`parallel_scans` False)."""
 
 
+SQLITE_POOL_SIZE = 16
+SQLITE_MAX_OVERFLOW = 48
+"""SQLite's pool, sized for readers: WAL readers never wait for the writer or for
+each other, so every concurrent request may hold a connection (a file handle and
+an aiosqlite thread each). Writers hold one at a time (`store.write_queue`): they
+wait for their turn without one. Past 64 at once, requests wait for a connection
+(`pool_timeout`, 30 s)."""
+
+
+def _in_memory(url: str) -> bool:
+    database = make_url(url).database
+    return database in (None, "", ":memory:") or "mode=memory" in url
+
+
 def create_engine(
     url: str, *, parallel_scans: bool = False, **kwargs: Any
 ) -> AsyncEngine:
@@ -48,6 +63,9 @@ def create_engine(
     read many raw events at once (the allowance worker); requests never do."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+        if "poolclass" not in kwargs and not _in_memory(url):
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            kwargs.setdefault("max_overflow", SQLITE_MAX_OVERFLOW)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

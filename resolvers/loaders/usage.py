@@ -6,6 +6,7 @@ of (organization, dimension, range) keys into a single SQL statement.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
@@ -15,7 +16,7 @@ from sqlalchemy import Integer, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.loaders.base import StoreLoader, many_per_key
-from store.counters import CounterStore
+from store.counters import Batch, CounterStore, CountersUnavailable, Reserved
 from store.counters.reads import CounterRead, read_counters
 from store.db import SessionFactory
 from store.models import (
@@ -29,6 +30,7 @@ from store.models import (
 )
 from store.rollup_sums import sum_rollups_many
 from store.rollups import RollupRequest, Totals
+from store.write_queue import write_queue
 
 
 class RollupSums(StoreLoader[RollupRequest, dict[tuple[str, str], Totals]]):
@@ -43,17 +45,50 @@ class HotCounters(DataLoader[CounterRead, dict[str, Decimal] | None]):
 
     A batch costs one script call per organization, sent together, and SQL only
     for fields the counters have not held yet.
+
+    On SQLite (the embedded default) counters found missing or stale are filled
+    only when no write is queued or being recorded (`store.write_queue`), holding
+    the writer's turn meanwhile: a rebuild then cannot drop a reservation whose
+    commit is pending, and a reader, which holds the request's connection, never
+    waits for writers. Otherwise those keys read SQL (None). (Only the one reader
+    holding the turn takes a second connection: readers cannot exhaust the pool
+    waiting for one another, as they did when every page's fill took one.)
     """
 
     def __init__(self, sessions: SessionFactory, store: CounterStore) -> None:
         super().__init__()
         self.sessions = sessions
         self.store = store
+        self.queue = write_queue(sessions)
 
     async def batch_load_fn(
         self, keys: list[CounterRead]
     ) -> list[dict[str, Decimal] | None]:
-        return await read_counters(self.sessions, self.store, keys)
+        if self.queue is None:
+            return await read_counters(self.sessions, self.store, keys)
+        found = await asyncio.gather(*(self._held(key) for key in keys))
+        pending = [
+            key for key, values in zip(keys, found, strict=True) if values is None
+        ]
+        if pending:
+            async with self.queue.turn_if_free() as free:
+                if free:
+                    filled = await read_counters(self.sessions, self.store, pending)
+                    by_key = dict(zip(pending, filled, strict=True))
+                    found = [
+                        by_key.get(key, values)
+                        for key, values in zip(keys, found, strict=True)
+                    ]
+        return found
+
+    async def _held(self, key: CounterRead) -> dict[str, Decimal] | None:
+        """What the counters hold for `key` at its version, without SQL."""
+        batch = Batch(key.organization_id, key.version, (), watch=key.fields)
+        try:
+            outcome = await self.store.check(batch)
+        except CountersUnavailable:
+            return None
+        return outcome.values if isinstance(outcome, Reserved) else None
 
 
 class GrantsByOrganization(StoreLoader[str, list[CreditGrant]]):
