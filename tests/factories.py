@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.enums import (
+    ApiKeyKind,
     BillingModel,
     BillingState,
     Enforcement,
@@ -18,6 +19,8 @@ from rules.enums import (
     SubscriptionStatus,
     UsageSource,
 )
+from store.api_keys import create_api_key
+from store.db import create_engine, session_factory
 from store.models import (
     Member,
     Organization,
@@ -143,3 +146,28 @@ async def add_all(session: AsyncSession, *rows: object) -> None:
             session.add(part)
             await session.flush()
     await session.commit()
+
+
+async def subscribed_with_operator(
+    url: str, organization_id: str, enrichments_limit: str = "3"
+) -> str:
+    """An organization on `pro` (enrichments limited), subscribed since yesterday, and
+    an OPERATOR key: the secret of that key."""
+    now = datetime.now(UTC)
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            await add_all(
+                session,
+                organization(organization_id),
+                plan("pro"),
+                limit("pro", "enrichments", enrichments_limit),
+                subscription(organization_id, "pro", anchor=now - timedelta(days=1)),
+            )
+            _, secret = await create_api_key(
+                session, ApiKeyKind.OPERATOR, "operator", (), now
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return secret

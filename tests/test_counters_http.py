@@ -7,13 +7,10 @@ Redis decides again once it is back.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from rules.enums import ApiKeyKind
-from store.api_keys import create_api_key
-from store.db import create_engine, session_factory
 from tests import factories as f
 from tests.conftest import RedisServer
 from tests.gateway_client import Gateway, gateway, operation
@@ -22,23 +19,7 @@ NOW = datetime.now(UTC)
 
 
 async def _operator(url: str) -> str:
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            await f.add_all(
-                session,
-                f.organization("org_a"),
-                f.plan("pro"),
-                f.limit("pro", "enrichments", "3"),
-                f.subscription("org_a", "pro", anchor=NOW - timedelta(days=1)),
-            )
-            _, secret = await create_api_key(
-                session, ApiKeyKind.OPERATOR, "operator", (), NOW
-            )
-            await session.commit()
-    finally:
-        await engine.dispose()
-    return secret
+    return await f.subscribed_with_operator(url, "org_a", "3")
 
 
 async def _ready(api: Gateway) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -13,10 +13,7 @@ import pytest
 from graphql import OperationDefinitionNode, parse
 from prometheus_client.parser import text_string_to_metric_families
 
-from rules.enums import ApiKeyKind
 from schema.metrics import KNOWN_OPERATIONS
-from store.api_keys import create_api_key
-from store.db import create_engine, session_factory
 from tests import factories as f
 from tests.gateway_client import gateway, operation
 from tests.processes import create_operator_key, serve_env, start_gateway
@@ -41,23 +38,7 @@ def value(scraped: Samples, name: str, **labels: str) -> float:
 
 
 async def _seed(url: str) -> str:
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            await f.add_all(
-                session,
-                f.organization("org_metrics"),
-                f.plan("pro"),
-                f.limit("pro", "enrichments", "3"),
-                f.subscription("org_metrics", "pro", anchor=NOW - timedelta(days=1)),
-            )
-            _, secret = await create_api_key(
-                session, ApiKeyKind.OPERATOR, "operator", (), NOW
-            )
-            await session.commit()
-    finally:
-        await engine.dispose()
-    return secret
+    return await f.subscribed_with_operator(url, "org_metrics", "3")
 
 
 def _event(key: str) -> dict[str, str]:

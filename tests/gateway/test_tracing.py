@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -15,10 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from gateway.app import create_app
 from gateway.settings import load_settings
 from gateway.tracing import Tracing, tracing_requested
-from rules.enums import ApiKeyKind
 from schema import schema
-from store.api_keys import create_api_key
-from store.db import create_engine, session_factory
 from tests import factories as f
 from tests.gateway_client import JWT_SECRET, operation
 
@@ -35,23 +32,7 @@ def exporter() -> Iterator[InMemorySpanExporter]:
 
 
 async def _seed(url: str) -> str:
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            await f.add_all(
-                session,
-                f.organization("org_traced"),
-                f.plan("pro"),
-                f.limit("pro", "enrichments", "100"),
-                f.subscription("org_traced", "pro", anchor=NOW - timedelta(days=1)),
-            )
-            _, secret = await create_api_key(
-                session, ApiKeyKind.OPERATOR, "operator", (), NOW
-            )
-            await session.commit()
-    finally:
-        await engine.dispose()
-    return secret
+    return await f.subscribed_with_operator(url, "org_traced", "100")
 
 
 def test_tracing_is_off_unless_the_environment_asks() -> None:
