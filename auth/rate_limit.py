@@ -145,3 +145,18 @@ class MemoryRateLimiter:
         self.buckets[caller] = (tokens, now)
         wait = (1 - tokens) / self.per_second
         return _verdict(False, wait, tokens, self.capacity, self.per_second)
+
+
+class PerKindRateLimiter:
+    """One bucket policy per caller kind: a SERVICE key checks and records before
+    every metered call of its product, so its budget is its own (far above a
+    person's); every other caller (users, OPERATOR and PARTNER keys, anonymous
+    clients) shares the default policy, each in a bucket of its own."""
+
+    def __init__(self, default: RateLimiter, by_kind: dict[str, RateLimiter]) -> None:
+        self.default = default
+        self.by_kind = by_kind
+
+    async def take(self, caller: str) -> Verdict:
+        kind, _, _ = caller.partition(":")
+        return await self.by_kind.get(kind, self.default).take(caller)

@@ -34,7 +34,12 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UnsetType
 
 from auth.identity import identify
-from auth.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from auth.rate_limit import (
+    MemoryRateLimiter,
+    PerKindRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+)
 from auth.tokens import InvalidToken
 from gateway import graphiql, graphql_http
 from gateway.access_log import AccessLog
@@ -48,6 +53,7 @@ from gateway.tracing import Tracing, provider_from_environment, tracing_requeste
 from gateway.websocket_text import TextWebSocketAdapter
 from resolvers.context import Context
 from resolvers.websocket import authenticate
+from rules.enums import ViewerKind
 from schema import schema
 from schema.masking import with_codes
 from schema.metrics import ACCESS
@@ -390,12 +396,19 @@ def create_app(
 
 
 def _rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
-    if redis is None:
-        return MemoryRateLimiter(
-            settings.rate_limit_burst, settings.rate_limit_per_second
-        )
-    return RedisRateLimiter(
-        redis, settings.rate_limit_burst, settings.rate_limit_per_second
+    def bucket(burst: int, per_second: float) -> RateLimiter:
+        if redis is None:
+            return MemoryRateLimiter(burst, per_second)
+        return RedisRateLimiter(redis, burst, per_second)
+
+    return PerKindRateLimiter(
+        bucket(settings.rate_limit_burst, settings.rate_limit_per_second),
+        {
+            ViewerKind.SERVICE.value: bucket(
+                settings.rate_limit_service_burst,
+                settings.rate_limit_service_per_second,
+            )
+        },
     )
 
 

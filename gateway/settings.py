@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=300, ge=1)
     """Requests a caller may make at once before the refill rate applies."""
     rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_service_burst: int = Field(default=20_000, ge=1)
+    """A SERVICE key's burst: the hot path (usageCheck, recordUsage) of a metering
+    service, not limited below what one gateway serves."""
+    rate_limit_service_per_second: float = Field(default=10_000.0, gt=0)
     response_cache_seconds: float = Field(default=5.0, ge=0)
     """How long a cached answer may be served (with Redis; 0: never cached). Writes
     make answers stale at once (`store.generations`); this age bounds only what no

@@ -191,6 +191,39 @@ async def test_a_caller_past_its_bucket_is_rate_limited_with_a_retry_hint(
     assert error_codes(other.json()) == []
 
 
+async def test_a_service_key_has_a_bucket_policy_of_its_own(
+    sqlite_url: str,
+) -> None:
+    """A metering service checks before every call: a person's limit is not its."""
+    async with gateway(
+        sqlite_url,
+        rate_limit_burst=2,
+        rate_limit_per_second=0.5,
+        rate_limit_service_burst=5,
+        rate_limit_service_per_second=0.5,
+    ) as api:
+        engine = create_engine(sqlite_url)
+        try:
+            async with session_factory(engine)() as session:
+                await factories.add_all(session, factories.organization("org_a"))
+                _, service = await create_api_key(
+                    session,
+                    ApiKeyKind.SERVICE,
+                    "metering",
+                    ("org_a",),
+                    datetime.now(UTC),
+                )
+                await session.commit()
+        finally:
+            await engine.dispose()
+        users = [await _viewer(api, TOKEN) for _ in range(3)]
+        services = [await _viewer(api, service) for _ in range(6)]
+
+    assert [r.status_code for r in users] == [200, 200, 429]
+    assert [r.status_code for r in services] == [200] * 5 + [429]
+    assert services[0].headers["ratelimit-policy"] == '"caller";q=5;w=10'
+
+
 async def test_rate_limit_buckets_are_shared_through_redis(
     sqlite_url: str, redis_url: str
 ) -> None:
