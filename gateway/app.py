@@ -122,7 +122,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.persisted_queries = persisted_queries
         self.keys = None if generations is None else ActiveKeys(generations)
         self.token_lifetime = timedelta(seconds=settings.jwt_max_lifetime_seconds)
-        self.graphiql_page = graphiql.render_page(graphiql.default_headers())
+        self.graphiql_page = graphiql.render_page(settings.graphiql_headers)
 
     @property
     def graphql_ide_html(self) -> str:

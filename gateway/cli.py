@@ -110,10 +110,9 @@ def _serve(args: argparse.Namespace) -> int:
     asyncio.run(_upgrade(settings))
     if args.demo:
         admin_headers = asyncio.run(_load_demo(settings))
-        # GraphiQL's headers editor starts with them (every worker reads it).
-        from gateway.graphiql import HEADERS_VARIABLE
-
-        os.environ[HEADERS_VARIABLE] = admin_headers
+        # GraphiQL's headers editor starts with them: workers build their settings
+        # from the environment.
+        os.environ["USAGE_GATEWAY_GRAPHIQL_HEADERS"] = admin_headers
     for name, value in (
         ("USAGE_GATEWAY_HOST", settings.host),
         ("USAGE_GATEWAY_PORT", str(settings.port)),

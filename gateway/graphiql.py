@@ -6,30 +6,22 @@ unpkg.com; ours loads the same kind of UMD builds, pinned by
 `graphiql/package-lock.json` and vendored into `gateway/static/graphiql/` by
 `graphiql/vendor.sh` (committed, with their licenses), from `STATIC_PATH`.
 
-`serve --demo` pre-fills the headers editor with the demo admin's token through
-`HEADERS_VARIABLE`: uvicorn's workers build the app from the environment, so the
-environment is how the demo's freshly signed token reaches each of them.
+`serve --demo` pre-fills the headers editor with the demo admin's token through the
+GRAPHIQL_HEADERS setting: uvicorn's workers build their settings from the
+environment, so the environment is how the freshly signed token reaches each.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 STATIC_DIRECTORY = Path(__file__).parent / "static" / "graphiql"
 """The vendored builds (`graphiql/vendor.sh` writes it)."""
 STATIC_PATH = "/graphiql/static"
 """Where the app mounts `STATIC_DIRECTORY`; the page refers to it relatively."""
-HEADERS_VARIABLE = "USAGE_GATEWAY_GRAPHIQL_HEADERS"
-"""The headers editor's default text (JSON); unset or empty: no headers."""
 TEMPLATE = Path(__file__).with_name("graphiql.html")
-
-
-def default_headers() -> str:
-    """The text the headers editor starts with: what `serve --demo` set, or ""."""
-    return os.environ.get(HEADERS_VARIABLE, "")
 
 
 def render_page(headers: str = "") -> str:

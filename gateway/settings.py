@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     trusted_documents_only: bool = False
     """API keys may send only the registered documents (`operations/*.graphql`), by
     hash or in full; users' tokens are not restricted."""
+    graphiql_headers: str = ""
+    """The text GraphiQL's headers editor starts with (JSON); `serve --demo` puts the
+    demo admin's Authorization header there."""
     introspection: Literal["public", "authenticated", "off"] = "authenticated"
     """Who may introspect the schema (GraphiQL's schema fetch included); `serve
     --demo` makes it public unless set."""

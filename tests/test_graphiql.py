@@ -131,7 +131,7 @@ def test_the_vendored_files_are_the_locked_versions_with_their_licenses() -> Non
 async def test_plain_serve_starts_with_empty_headers(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(graphiql.HEADERS_VARIABLE, raising=False)
+    monkeypatch.delenv("USAGE_GATEWAY_GRAPHIQL_HEADERS", raising=False)
 
     [response] = await _fetch(sqlite_url, "/graphql")
 
@@ -142,7 +142,7 @@ async def test_demo_headers_are_embedded_as_data_never_as_markup(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     headers = '{"Authorization": "Bearer a</script><script>alert(1)</script>&"}'
-    monkeypatch.setenv(graphiql.HEADERS_VARIABLE, headers)
+    monkeypatch.setenv("USAGE_GATEWAY_GRAPHIQL_HEADERS", headers)
 
     [response] = await _fetch(sqlite_url, "/graphql")
 
