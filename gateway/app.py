@@ -54,6 +54,7 @@ from gateway.websocket_text import TextWebSocketAdapter
 from resolvers.context import Context
 from resolvers.websocket import authenticate
 from rules.enums import ViewerKind
+from schema import engine as schema_engine
 from schema import schema
 from schema.masking import with_codes
 from schema.metrics import ACCESS
@@ -294,6 +295,8 @@ def create_app(
 ) -> Starlette:
     """The gateway's app. `tracing`: instrument with this provider (tests); by
     default, the one the `OTEL_*` environment asks for, if any."""
+    # A fast path switched on that no longer applies stops start-up here.
+    schema_engine.check()
     engine = create_engine(settings.database_url)
     set_metrics_enabled(settings.metrics)
     if tracing is None and tracing_requested():

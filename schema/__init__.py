@@ -10,8 +10,8 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.types import ExecutionContext
 
+from schema import engine
 from schema.errors import is_coded
-from schema.execution import GatewayExecutionContext
 from schema.introspection import IntrospectionAccess
 from schema.limits import MAX_TOKENS, QueryLimits
 from schema.masking import MaskInternalErrors
@@ -23,7 +23,6 @@ from schema.response_cache import CachedResponses
 from schema.scalars import DateTimeScalar, DecimalScalar
 from schema.subscription import Subscription
 from schema.text_arguments import NulInText
-from schema.validation_cache import ValidationByText
 
 
 class GatewaySchema(strawberry.Schema):
@@ -39,12 +38,13 @@ class GatewaySchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+engine.install()
 schema = GatewaySchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
     scalar_overrides={Decimal: DecimalScalar, datetime: DateTimeScalar},
-    execution_context_class=GatewayExecutionContext,
+    execution_context_class=engine.execution_context_class(),
     extensions=[
         # Outermost: sees every answer as the client does (refusals, cached
         # answers, masked errors) and times the whole operation.
@@ -52,7 +52,7 @@ schema = GatewaySchema(
         # Both caches live at module level, shared by every request.
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),
-        ValidationByText,
+        *engine.validation_extensions(),
         RateLimit,
         QueryLimits,
         IntrospectionAccess,

@@ -37,10 +37,6 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
-from schema import variables
-
-variables.install()
-
 DEFINITION = "strawberry-definition"
 """Where Strawberry keeps a field's definition on the graphql-core field."""
 
