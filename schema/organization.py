@@ -26,7 +26,7 @@ from auth.permissions import Permission
 from resolvers import allowance, analytics, billing, breakdowns, members, trends, usage
 from resolvers.access import Access, OrgScope
 from resolvers.context import Info
-from resolvers.pagination import decode_cursor, encode_cursor, page_size
+from resolvers.pagination import decode_offset, encode_cursor, page_size
 from rules import display
 from rules import meters as meter_rules
 from rules.enums import CreditUnit
@@ -277,9 +277,17 @@ class Organization:
         first: int | None = 25,
         after: str | None = None,
     ) -> MemberConnection | None:
-        return await members.members(
+        connection = await members.members(
             info, self.scope, search, role, team, seat_status, first, after
         )
+        # `resolvers.members` gives the next page's side; the rest follows from it.
+        connection.page_info = PageInfo.forward(
+            [edge.cursor for edge in connection.edges],
+            after=after,
+            total=connection.total_count,
+            has_next_page=connection.page_info.has_next_page,
+        )
+        return connection
 
     @strawberry.field(
         description="Credits (dollars for BYOM, null without billing:read:dollars) "
@@ -438,7 +446,7 @@ async def top_connection(
 ) -> TopConnection | None:
     rows = await breakdowns.ranked(info, scope, dimension)
     size = page_size(first, default=10)
-    offset = 0 if after is None else int(decode_cursor(after, 1)[0]) + 1
+    offset = decode_offset(after)
     page = rows[offset : offset + size]
     edges = [
         TopEdge(
@@ -455,9 +463,11 @@ async def top_connection(
     ]
     return TopConnection(
         total_count=len(rows),
-        page_info=PageInfo(
+        page_info=PageInfo.forward(
+            [edge.cursor for edge in edges],
+            after=after,
+            total=len(rows),
             has_next_page=offset + size < len(rows),
-            end_cursor=edges[-1].cursor if edges else None,
         ),
         edges=edges,
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import strawberry
+
+from resolvers import pagination
 
 
 @strawberry.type(description="An amount of money.")
@@ -29,9 +32,42 @@ class UserError:
     message: str = strawberry.field(description="A sentence for people.")
 
 
-@strawberry.type(description="Relay page information.")
+@strawberry.type(
+    description="Where a page sits in its connection (Relay cursor connections). "
+    "Pages go forward: pass `endCursor` as `after` for the next one."
+)
 class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether more items follow.")
-    end_cursor: str | None = strawberry.field(
-        description="Pass as `after` to get the next page."
+    has_next_page: bool = strawberry.field(
+        description="True when more items follow this page."
     )
+    has_previous_page: bool = strawberry.field(
+        default=False,
+        description="True when items come before this page: only ever after an "
+        "`after` cursor, and then unless this page holds every item.",
+    )
+    start_cursor: str | None = strawberry.field(
+        default=None,
+        description="The first edge's cursor; null when the page has no edges.",
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor, to pass as `after` for the next page; "
+        "null when the page has no edges."
+    )
+
+    @classmethod
+    def forward(
+        cls,
+        cursors: Sequence[str],
+        *,
+        after: str | None,
+        total: int,
+        has_next_page: bool,
+    ) -> PageInfo:
+        """The page of `cursors` (its edges' cursors, in order) asked for `after` a
+        cursor, out of `total` matching items."""
+        return cls(
+            has_next_page=has_next_page,
+            has_previous_page=pagination.has_previous_page(after, total, len(cursors)),
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
