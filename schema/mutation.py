@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from strawberry.permission import BasePermission
+from strawberry.types.arguments import StrawberryArgumentAnnotation
 
 from auth.graphql import (
     CanWriteAllocations,
@@ -16,6 +18,7 @@ from auth.graphql import (
 )
 from resolvers import mutations
 from resolvers.context import Info
+from rules.amounts import MAX_LIMIT, MAX_SEATS
 from schema.enums import SeatType
 from schema.inputs import (
     ApiKeyInput,
@@ -48,28 +51,53 @@ from schema.payloads import (
 )
 
 OPERATOR: list[type[BasePermission]] = [IsOperator]
+ORGANIZATION_ID = "Id of the member's organization."
+USER_ID = "Id of the member (their token's `sub`)."
 
 
-@strawberry.type
+def _described(description: str) -> StrawberryArgumentAnnotation:
+    return strawberry.argument(description=description)
+
+
+@strawberry.type(
+    description="Writes: provisioning (OPERATOR keys), seats and allocations "
+    "(admins), usage (SERVICE keys)."
+)
 class Mutation:
     @strawberry.mutation(
         description="Add or change a meter.", permission_classes=OPERATOR
     )
-    async def upsert_meter(self, info: Info, input: MeterInput) -> UpsertMeterPayload:
+    async def upsert_meter(
+        self,
+        info: Info,
+        input: Annotated[
+            MeterInput,
+            _described(
+                "The meter, by key (a built-in one keeps its category, resets and "
+                "displayMultiplier)."
+            ),
+        ],
+    ) -> UpsertMeterPayload:
         return await mutations.upsert_meter(info, input)
 
     @strawberry.mutation(
         description="Add or change a plan; its limits and seat caps are replaced.",
         permission_classes=OPERATOR,
     )
-    async def upsert_plan(self, info: Info, input: PlanInput) -> UpsertPlanPayload:
+    async def upsert_plan(
+        self,
+        info: Info,
+        input: Annotated[PlanInput, _described("The whole plan, by key.")],
+    ) -> UpsertPlanPayload:
         return await mutations.upsert_plan(info, input)
 
     @strawberry.mutation(
         description="Add or change an organization.", permission_classes=OPERATOR
     )
     async def upsert_organization(
-        self, info: Info, input: OrganizationInput
+        self,
+        info: Info,
+        input: Annotated[OrganizationInput, _described("The organization, by id.")],
     ) -> UpsertOrganizationPayload:
         return await mutations.upsert_organization(info, input)
 
@@ -77,7 +105,12 @@ class Mutation:
         description="Set an organization's subscription.", permission_classes=OPERATOR
     )
     async def set_subscription(
-        self, info: Info, input: SubscriptionInput
+        self,
+        info: Info,
+        input: Annotated[
+            SubscriptionInput,
+            _described("The subscription as the payment provider has it."),
+        ],
     ) -> SetSubscriptionPayload:
         return await mutations.set_subscription(info, input)
 
@@ -86,7 +119,11 @@ class Mutation:
         permission_classes=OPERATOR,
     )
     async def upsert_member(
-        self, info: Info, input: MemberInput
+        self,
+        info: Info,
+        input: Annotated[
+            MemberInput, _described("The member, by organization and user id.")
+        ],
     ) -> UpsertMemberPayload:
         return await mutations.upsert_member(info, input)
 
@@ -94,7 +131,11 @@ class Mutation:
         description="Add or change a workspace.", permission_classes=OPERATOR
     )
     async def upsert_workspace(
-        self, info: Info, input: WorkspaceInput
+        self,
+        info: Info,
+        input: Annotated[
+            WorkspaceInput, _described("The workspace, by organization and id.")
+        ],
     ) -> UpsertWorkspacePayload:
         return await mutations.upsert_workspace(info, input)
 
@@ -102,7 +143,9 @@ class Mutation:
         description="Grant BONUS or PURCHASED credits.", permission_classes=OPERATOR
     )
     async def grant_credits(
-        self, info: Info, input: CreditGrantInput
+        self,
+        info: Info,
+        input: Annotated[CreditGrantInput, _described("The credits to grant.")],
     ) -> GrantCreditsPayload:
         return await mutations.grant_credits(info, input)
 
@@ -110,7 +153,12 @@ class Mutation:
         description="Set a model's prices and tier.", permission_classes=OPERATOR
     )
     async def set_model_price(
-        self, info: Info, input: ModelPriceInput
+        self,
+        info: Info,
+        input: Annotated[
+            ModelPriceInput,
+            _described("The model's prices; events after this are priced with them."),
+        ],
     ) -> UserErrorsPayload:
         return await mutations.set_model_price(info, input)
 
@@ -118,7 +166,11 @@ class Mutation:
         description="Set managed AI reconciliation.", permission_classes=OPERATOR
     )
     async def set_reconciliation(
-        self, info: Info, input: ReconciliationInput
+        self,
+        info: Info,
+        input: Annotated[
+            ReconciliationInput, _described("The reconciliation state reported.")
+        ],
     ) -> UserErrorsPayload:
         return await mutations.set_reconciliation(info, input)
 
@@ -127,7 +179,18 @@ class Mutation:
         permission_classes=OPERATOR,
     )
     async def sync_daily_allowance(
-        self, info: Info, organization_id: strawberry.ID, at: datetime | None = None
+        self,
+        info: Info,
+        organization_id: Annotated[
+            strawberry.ID, _described("Id of the organization to snapshot.")
+        ],
+        at: Annotated[
+            datetime | None,
+            _described(
+                "The sync time, with its UTC offset: the window is the 24 h before "
+                "it; absent = now."
+            ),
+        ] = None,
     ) -> SyncDailyAllowancePayload:
         return await mutations.sync_daily_allowance(info, str(organization_id), at)
 
@@ -136,20 +199,38 @@ class Mutation:
         permission_classes=OPERATOR,
     )
     async def create_api_key(
-        self, info: Info, input: ApiKeyInput
+        self,
+        info: Info,
+        input: Annotated[ApiKeyInput, _described("What the key may do, and its name.")],
     ) -> CreateApiKeyPayload:
         return await mutations.create_api_key(info, input)
 
     @strawberry.mutation(description="Revoke an API key.", permission_classes=OPERATOR)
-    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> UserErrorsPayload:
+    async def revoke_api_key(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            _described("Id of the API key to revoke (not its secret)."),
+        ],
+    ) -> UserErrorsPayload:
         return await mutations.revoke_api_key(info, str(id))
 
     @strawberry.mutation(
-        description="Record up to 1,000 usage events; each is decided on its own.",
+        description=f"Record up to {mutations.MAX_EVENTS_PER_CALL:,} usage events; "
+        "each is decided on its own.",
         permission_classes=[RecordsUsage],
     )
     async def record_usage(
-        self, info: Info, events: list[UsageEventInput]
+        self,
+        info: Info,
+        events: Annotated[
+            list[UsageEventInput],
+            _described(
+                f"The events, at most {mutations.MAX_EVENTS_PER_CALL:,}, decided in "
+                "this order."
+            ),
+        ],
     ) -> RecordUsagePayload:
         return await mutations.record_usage(info, events)
 
@@ -160,9 +241,15 @@ class Mutation:
     async def allocate_seat(
         self,
         info: Info,
-        organization_id: strawberry.ID,
-        user_id: strawberry.ID,
-        seat_type: SeatType | None = None,
+        organization_id: Annotated[strawberry.ID, _described(ORGANIZATION_ID)],
+        user_id: Annotated[strawberry.ID, _described(USER_ID)],
+        seat_type: Annotated[
+            SeatType | None,
+            _described(
+                "The type of seat; absent keeps a held seat's type, or takes the "
+                "first with room (POWER, then COLLABORATOR)."
+            ),
+        ] = None,
     ) -> SeatPayload:
         return await mutations.allocate_seat(
             info, str(organization_id), str(user_id), seat_type
@@ -172,7 +259,10 @@ class Mutation:
         description="Free a member's seat.", permission_classes=[CanWriteSeats]
     )
     async def deallocate_seat(
-        self, info: Info, organization_id: strawberry.ID, user_id: strawberry.ID
+        self,
+        info: Info,
+        organization_id: Annotated[strawberry.ID, _described(ORGANIZATION_ID)],
+        user_id: Annotated[strawberry.ID, _described(USER_ID)],
     ) -> SeatPayload:
         return await mutations.deallocate_seat(info, str(organization_id), str(user_id))
 
@@ -181,7 +271,17 @@ class Mutation:
         permission_classes=[CanWriteSeats],
     )
     async def change_seats(
-        self, info: Info, organization_id: strawberry.ID, total: int
+        self,
+        info: Info,
+        organization_id: Annotated[
+            strawberry.ID, _described("Id of the organization whose seats change.")
+        ],
+        total: Annotated[
+            int,
+            _described(
+                f"Seats to pay for, 0 to {MAX_SEATS:,}, and at least those allocated."
+            ),
+        ],
     ) -> ChangeSeatsPayload:
         return await mutations.change_seats(info, str(organization_id), total)
 
@@ -192,10 +292,16 @@ class Mutation:
     async def set_personal_allocation(
         self,
         info: Info,
-        organization_id: strawberry.ID,
-        user_id: strawberry.ID,
-        meter: str,
-        limit: Decimal | None = None,
+        organization_id: Annotated[strawberry.ID, _described(ORGANIZATION_ID)],
+        user_id: Annotated[strawberry.ID, _described(USER_ID)],
+        meter: Annotated[str, _described("Key of the meter the allocation limits.")],
+        limit: Annotated[
+            Decimal | None,
+            _described(
+                "The member's own limit per cycle (ever, on a cumulative meter), "
+                f"0 to {MAX_LIMIT:,}; absent or null removes it."
+            ),
+        ] = None,
     ) -> SetPersonalAllocationPayload:
         return await mutations.set_personal_allocation(
             info, str(organization_id), str(user_id), meter, limit

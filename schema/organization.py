@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -26,7 +27,12 @@ from auth.permissions import Permission
 from resolvers import allowance, analytics, billing, breakdowns, members, trends, usage
 from resolvers.access import Access, OrgScope
 from resolvers.context import Info
-from resolvers.pagination import decode_offset, encode_cursor, page_size
+from resolvers.pagination import (
+    MAX_PAGE_SIZE,
+    decode_offset,
+    encode_cursor,
+    page_size,
+)
 from rules import display
 from rules import meters as meter_rules
 from rules.enums import CreditUnit
@@ -70,6 +76,9 @@ from schema.types.usage import (
 )
 from schema.types.viewer import ViewerCan
 from store.catalog import counts_dollars
+
+FIRST = f"How many rows this page holds, 0 to {MAX_PAGE_SIZE}."
+AFTER = "The previous page's `endCursor`: this page starts after it; absent = the top."
 
 
 @strawberry.type(description="An organization's usage and billing state, as of `at`.")
@@ -164,8 +173,18 @@ class Organization:
     async def meters(
         self,
         info: Info,
-        keys: list[str] | None = None,
-        category: MeterCategory | None = None,
+        keys: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Exactly these meters, in the order named, limited or "
+                "not (an unknown key is BAD_USER_INPUT); absent = the limited or used "
+                "ones."
+            ),
+        ] = None,
+        category: Annotated[
+            MeterCategory | None,
+            strawberry.argument(description="Only meters of this family."),
+        ] = None,
     ) -> list[Meter]:
         base, states = await usage.meter_states(info, self.scope)
         listed = usage.listed(base, states, keys, category)
@@ -270,12 +289,25 @@ class Organization:
     async def members(
         self,
         info: Info,
-        search: str | None = None,
-        role: Role | None = None,
-        team: str | None = None,
-        seat_status: SeatStatus | None = None,
-        first: int | None = 25,
-        after: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Part of a name or email, any case; absent = everyone."
+            ),
+        ] = None,
+        role: Annotated[
+            Role | None, strawberry.argument(description="Only members of this role.")
+        ] = None,
+        team: Annotated[
+            str | None,
+            strawberry.argument(description="Only members of the team of this name."),
+        ] = None,
+        seat_status: Annotated[
+            SeatStatus | None,
+            strawberry.argument(description="Only members with (or without) a seat."),
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = 25,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> MemberConnection | None:
         connection = await members.members(
             info, self.scope, search, role, team, seat_status, first, after
@@ -295,7 +327,17 @@ class Organization:
         permission_classes=[ReadsUsage],
         extensions=redacted(ReadsDollarsOfByom()),
     )
-    async def usage_series(self, info: Info, range: UsageRange) -> UsageSeries | None:
+    async def usage_series(
+        self,
+        info: Info,
+        range: Annotated[
+            UsageRange,
+            strawberry.argument(
+                description="How far back from `at` the chart goes, and so its "
+                "buckets' width."
+            ),
+        ],
+    ) -> UsageSeries | None:
         unit, granularity, points = await breakdowns.usage_series(
             info, self.scope, range
         )
@@ -323,7 +365,10 @@ class Organization:
         extensions=redacted(ReadsBillingDetails()),
     )
     async def top_workspaces(
-        self, info: Info, first: int | None = 10, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = 10,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> TopConnection | None:
         return await top_connection(info, self.scope, "workspace", first, after)
 
@@ -334,7 +379,10 @@ class Organization:
         extensions=redacted(ReadsBillingDetails()),
     )
     async def top_workspace_groups(
-        self, info: Info, first: int | None = 10, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = 10,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> TopConnection | None:
         return await top_connection(info, self.scope, "group", first, after)
 
@@ -345,7 +393,10 @@ class Organization:
         extensions=redacted(ReadsBillingDetails()),
     )
     async def top_users(
-        self, info: Info, first: int | None = 10, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = 10,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> TopConnection | None:
         return await top_connection(info, self.scope, "user", first, after)
 
@@ -362,7 +413,22 @@ class Organization:
         permission_classes=[ReadsAnalytics],
     )
     async def analytics(
-        self, info: Info, start: datetime, end: datetime
+        self,
+        info: Info,
+        start: Annotated[
+            datetime,
+            strawberry.argument(
+                description="The period's first instant (inclusive), with its UTC "
+                "offset."
+            ),
+        ],
+        end: Annotated[
+            datetime,
+            strawberry.argument(
+                description="The period's end (exclusive), after `start`, with its UTC "
+                "offset."
+            ),
+        ],
     ) -> Analytics | None:
         view = await analytics.analytics(info, self.scope, start, end)
         return Analytics(

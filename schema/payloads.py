@@ -102,19 +102,21 @@ class UsageCheckResult:
     remaining: Decimal | None = strawberry.field(description="What is left.")
 
 
-@strawberry.type
+@strawberry.type(description="What upsertMeter did: the meter, or why not.")
 class UpsertMeterPayload:
     meter: CatalogMeter | None = strawberry.field(description="The meter.")
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="What upsertPlan did: the plan, or why not.")
 class UpsertPlanPayload:
     plan: CatalogPlan | None = strawberry.field(description="The plan.")
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(
+    description="What upsertOrganization did: the organization, or why not."
+)
 class UpsertOrganizationPayload:
     organization: Organization | None = strawberry.field(
         description="The organization."
@@ -122,7 +124,7 @@ class UpsertOrganizationPayload:
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="What setSubscription did: the subscription, or why not.")
 class SetSubscriptionPayload:
     subscription: Subscription | None = strawberry.field(
         description="The subscription."
@@ -130,36 +132,41 @@ class SetSubscriptionPayload:
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="What upsertMember did: the member, or why not.")
 class UpsertMemberPayload:
     member: Member | None = strawberry.field(description="The member.")
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="What upsertWorkspace did: the workspace, or why not.")
 class UpsertWorkspacePayload:
     workspace: Workspace | None = strawberry.field(description="The workspace.")
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="What grantCredits did: the grant, or why not.")
 class GrantCreditsPayload:
     grant: CreditGrant | None = strawberry.field(description="The grant.")
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(
+    description="Whether a mutation without a result applied: it did when "
+    "userErrors is empty."
+)
 class UserErrorsPayload:
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="What syncDailyAllowance took: the snapshot.")
 class SyncDailyAllowancePayload:
     snapshot: AllowanceSnapshot | None = strawberry.field(description="The snapshot.")
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(
+    description="What createApiKey did: the key and its secret, or why not."
+)
 class CreateApiKeyPayload:
     api_key: ApiKey | None = strawberry.field(description="The new key.")
     secret: str | None = strawberry.field(
@@ -168,20 +175,25 @@ class CreateApiKeyPayload:
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(
+    description="What allocateSeat or deallocateSeat did: the member and the "
+    "seats after, or why not."
+)
 class SeatPayload:
     member: Member | None = strawberry.field(description="The member.")
     seats: Seats | None = strawberry.field(description="Seats after the change.")
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="What changeSeats did: the seats after, or why not.")
 class ChangeSeatsPayload:
     seats: Seats | None = strawberry.field(description="Seats after the change.")
     user_errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(
+    description="What setPersonalAllocation did: the allocation, or why not."
+)
 class SetPersonalAllocationPayload:
     allocation: PersonalAllocation | None = strawberry.field(
         description="The allocation (limit null when removed)."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -11,10 +12,16 @@ from auth.graphql import CanWriteUsage, IsAuthenticated
 from resolvers import organizations, viewer
 from resolvers.context import Info
 from resolvers.metrics import count_checked
+from rules.amounts import MAX_QUANTITY
 from schema.organization import Organization
 from schema.payloads import UsageCheckResult
 from schema.types.viewer import ViewerBase
 from store import recording
+
+AT = (
+    "The instant to evaluate as of, with its UTC offset: cycles, usage and balances "
+    "are those at `at`; absent = now."
+)
 
 
 @strawberry.type(description="The caller, with the organizations it can see.")
@@ -28,7 +35,10 @@ class Viewer(ViewerBase):
         return [Organization(scope=scope) for scope in scopes]
 
 
-@strawberry.type
+@strawberry.type(
+    description="Reads: the caller, organizations' usage and billing state, and "
+    "usage checks."
+)
 class Query:
     @strawberry.field(
         description="Who is asking.", permission_classes=[IsAuthenticated]
@@ -48,7 +58,13 @@ class Query:
         permission_classes=[IsAuthenticated],
     )
     async def organization(
-        self, info: Info, id: strawberry.ID, at: datetime | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="Id of the organization to read."),
+        ],
+        at: Annotated[datetime | None, strawberry.argument(description=AT)] = None,
     ) -> Organization | None:
         scope = await organizations.organization_scope(info, str(id), at)
         return Organization(scope=scope)
@@ -59,7 +75,16 @@ class Query:
         permission_classes=[IsAuthenticated],
     )
     async def organizations(
-        self, info: Info, ids: list[strawberry.ID], at: datetime | None = None
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description="Organization ids; the answer has one entry per id, in "
+                "this order."
+            ),
+        ],
+        at: Annotated[datetime | None, strawberry.argument(description=AT)] = None,
     ) -> list[Organization | None]:
         scopes = await organizations.organization_scopes(
             info, [str(i) for i in ids], at
@@ -78,10 +103,27 @@ class Query:
     async def usage_check(
         self,
         info: Info,
-        organization_id: strawberry.ID,
-        meter: str,
-        quantity: Decimal,
-        user_id: strawberry.ID | None = None,
+        organization_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="Id of the organization that would pay."),
+        ],
+        meter: Annotated[
+            str, strawberry.argument(description="Key of the meter that would count.")
+        ],
+        quantity: Annotated[
+            Decimal,
+            strawberry.argument(
+                description=f"Units the event would carry, -{MAX_QUANTITY:,} to "
+                f"{MAX_QUANTITY:,} with up to 6 decimals (as in recordUsage)."
+            ),
+        ],
+        user_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The member who would use it: their personal allocation "
+                "applies; absent = the organization's limits only."
+            ),
+        ] = None,
     ) -> UsageCheckResult:
         # check_usage reads on a connection of its own (no snapshot, no BEGIN): the
         # permission check's read connection goes back to the pool first.

@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -44,7 +45,7 @@ class UsageTick:
     access: strawberry.Private[Access]
 
 
-@strawberry.type
+@strawberry.type(description="Live updates over graphql-transport-ws.")
 class Subscription:
     @strawberry.subscription(
         description="The organization's meters as events are accepted: one tick per "
@@ -53,7 +54,12 @@ class Subscription:
         permission_classes=[IsAuthenticated],
     )
     async def usage_updated(
-        self, info: Info, organization_id: strawberry.ID
+        self,
+        info: Info,
+        organization_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="Id of the organization to watch."),
+        ],
     ) -> AsyncIterator[UsageTick]:
         return _usage_ticks(await live.usage_updates(info, str(organization_id)))
 

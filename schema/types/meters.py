@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -65,7 +66,16 @@ class Meter:
     access: strawberry.Private[Access]
 
     @strawberry.field(description="One point per billing cycle, oldest first.")
-    def trend(self, months: int = trends.DEFAULT_TREND_MONTHS) -> list[TrendPoint]:
+    def trend(
+        self,
+        months: Annotated[
+            int,
+            strawberry.argument(
+                description="How many billing cycles back, the current one included, "
+                f"1 to {trends.MAX_TREND_MONTHS}."
+            ),
+        ] = trends.DEFAULT_TREND_MONTHS,
+    ) -> list[TrendPoint]:
         trends.check_months(months)
         return [
             TrendPoint(start=value.start, value=value.value)
