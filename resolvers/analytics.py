@@ -27,6 +27,9 @@ async def analytics(
 ) -> AnalyticsView:
     """Provider project ids for operators only (the field's permission denies the
     rest of analytics to viewers without analytics:read)."""
+    for name, instant in (("start", start), ("end", end)):
+        if instant.utcoffset() is None:
+            raise BadUserInput(f"`{name}` must carry a time zone (UTC)")
     if start >= end:
         raise BadUserInput("`start` must be before `end`")
     loaders = info.context.loaders

@@ -7,7 +7,7 @@ from datetime import datetime
 from auth.identity import Identity
 from resolvers.access import OrgScope, access_for
 from resolvers.context import Info
-from schema.errors import NotFound, Unauthenticated
+from schema.errors import BadUserInput, NotFound, Unauthenticated
 from store.models import Member
 
 
@@ -18,11 +18,19 @@ def require_identity(info: Info) -> Identity:
     return context.identity
 
 
+def require_offset(name: str, at: datetime | None) -> None:
+    """An instant argument must carry its offset, or it would be guessed into a zone.
+    The DateTime scalar leaves refusing naive values to where they are used."""
+    if at is not None and at.utcoffset() is None:
+        raise BadUserInput(f"`{name}` must carry a time zone (UTC)")
+
+
 async def organization_scope(
     info: Info, organization_id: str, at: datetime | None
 ) -> OrgScope:
     """The organization as the viewer may see it; NOT_FOUND hides foreign ones."""
     identity = require_identity(info)
+    require_offset("at", at)
     loaders = info.context.loaders
     organization = await loaders.organization.load(organization_id)
     membership = None
@@ -73,6 +81,7 @@ async def organization_scopes(
 ) -> list[OrgScope | Exception]:
     """Many organizations in one batch; a hidden one becomes its own NOT_FOUND."""
     identity = require_identity(info)
+    require_offset("at", at)
     loaders = info.context.loaders
     organizations = await loaders.organization.load_many(organization_ids)
     memberships: list[Member | None] = [None] * len(organization_ids)
