@@ -104,8 +104,11 @@ async def members(
     ]
     return MemberConnection(
         total_count=total,
-        page_info=PageInfo(
-            has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
+        page_info=PageInfo.forward(
+            [edge.cursor for edge in edges],
+            after=after,
+            total=total,
+            has_next_page=has_next,
         ),
         edges=edges,
     )

@@ -309,17 +309,9 @@ class Organization:
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = 25,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> MemberConnection | None:
-        connection = await members.members(
+        return await members.members(
             info, self.scope, search, role, team, seat_status, first, after
         )
-        # `resolvers.members` gives the next page's side; the rest follows from it.
-        connection.page_info = PageInfo.forward(
-            [edge.cursor for edge in connection.edges],
-            after=after,
-            total=connection.total_count,
-            has_next_page=connection.page_info.has_next_page,
-        )
-        return connection
 
     @strawberry.field(
         description="Credits (dollars for BYOM, null without billing:read:dollars) "
