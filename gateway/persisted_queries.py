@@ -31,7 +31,7 @@ from strawberry.http import GraphQLRequestData
 from auth.identity import Identity
 from gateway.settings import Settings
 from schema.errors import (
-    BadUserInput,
+    BadPersistedQuery,
     PersistedQueryNotFound,
     PersistedQueryNotInList,
     QueryNotInList,
@@ -92,7 +92,7 @@ class PersistedQueries:
             return data
         digest = _hash_of(extension)
         if digest is None:
-            return BadUserInput(
+            return BadPersistedQuery(
                 "extensions.persistedQuery needs version 1 and a sha256Hash "
                 "(64 hex digits)"
             )
@@ -108,7 +108,7 @@ class PersistedQueries:
                 )
             return PersistedQueryNotFound()
         if sha256_hex(data.query) != digest:
-            return BadUserInput("provided sha does not match query")
+            return BadPersistedQuery("provided sha does not match query")
         if digest not in self.registry:
             if restricted:
                 return QueryNotInList(

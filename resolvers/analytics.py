@@ -9,7 +9,7 @@ from decimal import Decimal
 from resolvers.access import OrgScope
 from resolvers.context import Info
 from rules.enums import ReconciliationStatus
-from schema.errors import BadUserInput
+from rules.errors import BadUserInput
 from store.rollups import RollupRequest, Totals
 
 RUNTIME_METER = "workspace_runtime_hours"

@@ -31,7 +31,7 @@ from resolvers.organizations import organization_scope, require_identity
 from resolvers.websocket import authenticate, current_time
 from rules.credits import PoolState
 from rules.enums import CreditPoolKind, CreditPrompt, CreditUnit, UsageStatus
-from schema.errors import Forbidden
+from rules.errors import Forbidden
 from store.catalog import counts_dollars
 from store.live import LiveUnavailable, Tick, Version, snapshot_position
 from store.metrics import LIVE_TICKS

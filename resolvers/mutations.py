@@ -16,9 +16,9 @@ from resolvers.metrics import count_recorded
 from resolvers.organizations import organization_scope, require_identity
 from resolvers.provisioning import apply_change
 from rules.enums import SeatStatus, SeatType, UsageDecisionCode, UsageStatus, ViewerKind
+from rules.errors import BadUserInput, Forbidden
 from rules.pricing import TokenCounts
 from schema import inputs, payloads
-from schema.errors import BadUserInput, Forbidden, WriteQueueFull
 from schema.organization import Organization
 from schema.types.billing import Seats
 from schema.types.members import Member
@@ -345,8 +345,8 @@ async def record_usage(
         outcomes = await write_queue.record_usage(
             info.context.sessions, recorded, info.context.now, info.context.counters
         )
-    except write_queue.WriteQueueFull as full:
-        raise WriteQueueFull(str(full)) from None  # nothing decided nor written
+    except write_queue.WriteQueueFull:
+        raise  # RATE_LIMITED: nothing decided nor written, so no generation moves
     except Exception:
         # What committed before the failure must not hide behind cached answers.
         await info.context.move_organizations({s.organization_id for s in recorded})

@@ -7,7 +7,7 @@ from datetime import datetime
 from auth.identity import Identity
 from resolvers.access import OrgScope, access_for
 from resolvers.context import Info
-from schema.errors import BadUserInput, NotFound, Unauthenticated
+from rules.errors import BadUserInput, NotFound, Unauthenticated
 from store.models import Member
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 
-from schema.errors import BadUserInput
+from rules.errors import BadUserInput
 
 MAX_PAGE_SIZE = 100
 _NOT_OURS = "`after` is not a cursor this API gave out"

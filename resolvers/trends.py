@@ -29,7 +29,7 @@ from resolvers.context import Info
 from resolvers.selections import fields_at
 from resolvers.usage import basis
 from rules.cycles import Cycle
-from schema.errors import BadUserInput
+from rules.errors import BadUserInput
 from store.rollups import RollupRequest, Totals
 
 MAX_TREND_MONTHS = 36

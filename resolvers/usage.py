@@ -21,6 +21,7 @@ from decimal import Decimal
 from auth.permissions import Permission
 from resolvers.access import OrgScope
 from resolvers.context import Info
+from resolvers.loaders.shared import Shared
 from rules import credits as credit_rules
 from rules import cycles, display
 from rules import meters as meter_rules
@@ -33,7 +34,7 @@ from rules.enums import (
     MeterCategory,
     Resets,
 )
-from schema.errors import BadUserInput
+from rules.errors import BadUserInput
 from store.counters import grant_field, monthly_field, usage_field
 from store.counters.reads import CounterRead
 from store.models import CreditGrant, Meter, Plan, PlanLimit, Subscription
@@ -164,8 +165,8 @@ async def basis(info: Info, scope: OrgScope) -> Basis:
     key = (scope.id, scope.at, scope.live)
     found = bases.get(key)
     if found is None:
-        found = bases[key] = asyncio.ensure_future(_basis(info, scope))
-    return await found
+        found = bases[key] = Shared(lambda: _basis(info, scope), abandon=True)
+    return await found.wait()
 
 
 async def _basis(info: Info, scope: OrgScope) -> Basis:

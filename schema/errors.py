@@ -1,7 +1,10 @@
-"""GraphQL errors with the contract's `extensions.code`.
+"""Which errors reach clients with their `extensions.code`: the one place codes map.
 
-Only these classes reach clients with their message; anything else is masked as
-`INTERNAL` by the schema's MaskErrors extension, so no stack trace or SQL leaks.
+A resolver's `rules.errors.DomainError` keeps its code (graphql-core copies its
+`extensions`); the request's own errors (cost, introspection, persisted queries)
+are the GraphQLErrors below. Only these reach clients with their message; anything
+else is masked as `INTERNAL` by the schema's MaskErrors extension, so no stack
+trace or SQL leaks.
 """
 
 from __future__ import annotations
@@ -10,44 +13,28 @@ from typing import ClassVar
 
 from graphql import GraphQLError
 
+from rules.errors import CODES as domain_codes
+from rules.errors import BadUserInput, DomainError
+
 
 class CodedError(GraphQLError):
+    """An error of the GraphQL request itself (before any resolver ran), with its
+    code. What resolvers refuse is a `rules.errors.DomainError` instead."""
+
     code: ClassVar[str] = "INTERNAL"
 
     def __init__(self, message: str, **extensions: object) -> None:
         super().__init__(message, extensions={"code": self.code, **extensions})
 
 
-class Unauthenticated(CodedError):
-    code = "UNAUTHENTICATED"
-
-
-class Forbidden(CodedError):
-    code = "FORBIDDEN"
-
-
-class NotFound(CodedError):
-    code = "NOT_FOUND"
-
-
-class BadUserInput(CodedError):
-    code = "BAD_USER_INPUT"
-
-
 class QueryTooComplex(CodedError):
     code = "QUERY_TOO_COMPLEX"
 
 
-class RateLimited(CodedError):
-    code = "RATE_LIMITED"
+class BadPersistedQuery(CodedError):
+    """`extensions.persistedQuery` malformed, or its hash not the document's."""
 
-
-class WriteQueueFull(RateLimited):
-    """Back-pressure of the embedded default (`store.write_queue`): too many writes
-    wait for the SQLite writer. Nothing was written; retry after `retryAfter` s."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retryAfter=1)
+    code = BadUserInput.code
 
 
 class IntrospectionDisabled(CodedError):
@@ -77,21 +64,17 @@ class QueryNotInList(CodedError):
     code = "QUERY_NOT_IN_LIST"
 
 
-CODES = frozenset(
-    {
-        "UNAUTHENTICATED",
-        "FORBIDDEN",
-        "NOT_FOUND",
-        "BAD_USER_INPUT",
-        "QUERY_TOO_COMPLEX",
-        "RATE_LIMITED",
-        "INTROSPECTION_DISABLED",
-        "PERSISTED_QUERY_NOT_FOUND",
-        "PERSISTED_QUERY_NOT_IN_LIST",
-        "QUERY_NOT_IN_LIST",
-        "INTERNAL",
-    }
-)
+CODES: frozenset[str] = domain_codes | {
+    refusal.code
+    for refusal in (
+        QueryTooComplex,
+        IntrospectionDisabled,
+        PersistedQueryNotFound,
+        PersistedQueryNotInList,
+        QueryNotInList,
+    )
+}
+"""Every `extensions.code` a client may read: the domain's and the request's."""
 
 
 def is_coded(error: GraphQLError) -> bool:
@@ -101,19 +84,10 @@ def is_coded(error: GraphQLError) -> bool:
     errors about the request's variables (before execution, so without a path,
     wrapping graphql-core's account of the bad value: the caller's to fix)."""
     original = error.original_error
-    if original is None:
+    if original is None or isinstance(original, DomainError):
         return True
     if not isinstance(original, GraphQLError):
         return False
     if (original.extensions or {}).get("code") in CODES:
         return True
     return error.path is None and original.path is None
-
-
-class NotAvailableYet(CodedError):
-    """A contract field whose resolver is not built yet: an error, never a fake."""
-
-    code = "INTERNAL"
-
-    def __init__(self, field: str) -> None:
-        super().__init__(f"{field} is not available yet in this gateway version")

@@ -42,18 +42,27 @@ from weakref import WeakKeyDictionary
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rules.errors import RateLimited
 from store import recording
 from store.counters import CounterStore
 from store.db import SessionFactory
-from store.decisions import MAX_EVENTS_PER_CALL, EventOutcome, UsageEventSpec
+from store.decisions.events import (
+    MAX_EVENTS_PER_CALL,
+    EventOutcome,
+    UsageEventSpec,
+)
 
 WRITE_QUEUE_LIMIT = 256
 """recordUsage calls that may wait for the SQLite writer at once; one more is
 refused (RATE_LIMITED)."""
 
 
-class WriteQueueFull(Exception):
-    """The writer queue is full: nothing was decided or written, retry later."""
+class WriteQueueFull(RateLimited):
+    """The writer queue is full: nothing was decided or written, retry in a second
+    (RATE_LIMITED with `retryAfter`: 1)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry_after_seconds=1)
 
 
 @dataclass(eq=False)
