@@ -75,13 +75,19 @@ const nextTick = (ms) =>
 
 try {
   // Live once the subscription reached the hub, which the protocol does not say.
+  let ones = 0;
   for (let attempt = 0; ticks.length === 0; attempt += 1) {
     if (attempt === 200) throw new Error('the subscription never went live');
     const waiting = nextTick(250).catch(() => {});
     await record('1');
+    ones += 1;
     await waiting;
   }
+  // Every '1' above has committed, but under load the last one's tick may still be
+  // on its way: wait until the ticks have caught up with what was recorded.
+  while (Number(ticks[ticks.length - 1].used) < ones) await nextTick(60000);
   const first = ticks[ticks.length - 1];
+  print({ event: 'live', used: first.used });
   const waiting = new Promise((resolve) => {
     arrived = () => {
       if (ticks.some((tick) => Number(tick.used) === Number(first.used) + 5)) resolve();
