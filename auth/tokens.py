@@ -13,29 +13,20 @@ process; these rules are judged at every use, so the cache cannot outlive them.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any, TypeGuard
 
 import jwt
 
-API_KEY_PREFIX = "ugk_"
+from store.api_keys import API_KEY_PREFIX
+
 MAX_TOKEN_LIFETIME = timedelta(hours=24)
 """The default of `Settings.jwt_max_lifetime_seconds`."""
 
 
 class InvalidToken(Exception):
     """The bearer token cannot be trusted; the message is safe to show the caller."""
-
-
-def new_api_key_secret() -> str:
-    return API_KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_api_key(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def is_api_key(token: str) -> bool:

@@ -10,12 +10,6 @@ import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types.arguments import StrawberryArgumentAnnotation
 
-from auth.graphql import (
-    CanWriteAllocations,
-    CanWriteSeats,
-    IsOperator,
-    RecordsUsage,
-)
 from resolvers import mutations
 from resolvers.context import Info
 from rules.amounts import MAX_LIMIT, MAX_SEATS
@@ -48,6 +42,12 @@ from schema.payloads import (
     UpsertPlanPayload,
     UpsertWorkspacePayload,
     UserErrorsPayload,
+)
+from schema.permissions import (
+    CanWriteAllocations,
+    CanWriteSeats,
+    IsOperator,
+    RecordsUsage,
 )
 
 OPERATOR: list[type[BasePermission]] = [IsOperator]

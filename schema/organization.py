@@ -12,17 +12,6 @@ from typing import Annotated
 
 import strawberry
 
-from auth.graphql import (
-    HasAllowancePanel,
-    ReadsAnalytics,
-    ReadsBillingDetails,
-    ReadsDollarsOfByom,
-    ReadsUsage,
-    redacted,
-    sees_amounts,
-    sees_dollars,
-    shown,
-)
 from auth.permissions import Permission
 from resolvers import allowance, analytics, billing, breakdowns, members, trends, usage
 from resolvers.access import Access, OrgScope
@@ -43,6 +32,17 @@ from schema.enums import (
     Role,
     SeatStatus,
     UsageRange,
+)
+from schema.permissions import (
+    HasAllowancePanel,
+    ReadsAnalytics,
+    ReadsBillingDetails,
+    ReadsDollarsOfByom,
+    ReadsUsage,
+    redacted,
+    sees_amounts,
+    sees_dollars,
+    shown,
 )
 from schema.types.billing import (
     BillingCycle,

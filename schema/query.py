@@ -8,13 +8,13 @@ from typing import Annotated
 
 import strawberry
 
-from auth.graphql import CanWriteUsage, IsAuthenticated
 from resolvers import organizations, viewer
 from resolvers.context import Info
 from resolvers.metrics import count_checked
 from rules.amounts import MAX_QUANTITY
 from schema.organization import Organization
 from schema.payloads import UsageCheckResult
+from schema.permissions import CanWriteUsage, IsAuthenticated
 from schema.types.viewer import ViewerBase
 from store import recording
 

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import strawberry
 
-from auth.graphql import IsAuthenticated, ReadsDollarsOfByom, redacted
 from resolvers import live
 from resolvers.access import Access
 from resolvers.context import Info
@@ -18,6 +17,7 @@ from rules import meters as meter_rules
 from rules.enums import CreditUnit
 from schema.enums import UsageLevel
 from schema.organization import credits_type
+from schema.permissions import IsAuthenticated, ReadsDollarsOfByom, redacted
 from schema.types.usage import Credits
 
 

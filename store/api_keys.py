@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -10,12 +11,26 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.tokens import hash_api_key, new_api_key_secret
 from rules.enums import ApiKeyKind
 from store.db import SessionFactory, read_without_transaction
 from store.errors import Rejected, UserError
 from store.generations import Generations
 from store.models import ApiKey, ApiKeyOrganization, Organization
+
+API_KEY_PREFIX = "ugk_"
+"""How a bearer token says it is an API key rather than a user's JWT."""
+
+
+def new_api_key_secret() -> str:
+    """A new key's secret: the prefix and 256 random bits, shown to its creator once."""
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(secret: str) -> str:
+    """What is stored and looked up instead of the secret (see `auth.tokens`: the
+    secrets' entropy makes a slow hash pointless)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """`last_used_at` is refreshed at most this often, so reads don't all become writes."""

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.tokens import hash_api_key, issue_jwt
+from auth.tokens import issue_jwt
 from gateway.app import create_app
 from gateway.settings import load_settings
 from rules.enums import ApiKeyKind
-from store.api_keys import KeyRecord, create_api_key, revoke_api_key
+from store.api_keys import KeyRecord, create_api_key, hash_api_key, revoke_api_key
 from store.db import create_engine, session_factory
 from store.models import ApiKey
 from tests import factories

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import strawberry
 
-from auth.graphql import ReadsDollarsOfByom, built_redacted
 from resolvers import trends
 from resolvers.access import Access
 from rules.enums import CreditUnit
 from schema.enums import Enforcement, MeterCategory, Resets, UsageLevel
+from schema.permissions import ReadsDollarsOfByom, built_redacted
 from schema.types.usage import TrendPoint
 
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import strawberry
 
-from auth.graphql import ReadsDollars, ReadsDollarsOfByom, built_redacted
 from resolvers.access import Access
 from schema.enums import (
     AiFeature,
@@ -21,6 +20,7 @@ from schema.enums import (
     Resets,
     UsageLevel,
 )
+from schema.permissions import ReadsDollars, ReadsDollarsOfByom, built_redacted
 
 
 @strawberry.type(description="One point of a meter's trend: one billing cycle.")
@@ -140,7 +140,7 @@ __all__ = [
 
 @strawberry.type(description="Credits this cycle (dollars for BYOM organizations).")
 class Credits:
-    """Built redacted (`schema.organization.credits_type`, `auth.graphql.shown`)."""
+    """Built redacted (`schema.organization.credits_type`, `permissions.shown`)."""
 
     unit: CreditUnit = strawberry.field(description="CREDITS, or USD for BYOM.")
     granted: Decimal | None = strawberry.field(
