@@ -87,10 +87,10 @@ from store.counters import (
 from store.counters.memory import MemoryCounterStore
 from store.counters.reads import CounterRead, read_counters
 from store.db import SessionFactory, read_without_transaction
-from store.decisions import (
+from store.decisions.books import Books
+from store.decisions.events import (
     FUTURE_TOLERANCE,
     MAX_EVENTS_PER_CALL,
-    Books,
     EventOutcome,
     UsageEventSpec,
     has_nul,

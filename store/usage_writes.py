@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rules.amounts import quantize
 from rules.credits import Draw
 from rules.enums import AiFeature, CreditPoolKind, UsageSource
-from store.decisions import StoredEvent
+from store.decisions.events import StoredEvent
 from store.models import (
     CreditCycleSpend,
     CreditDraw,

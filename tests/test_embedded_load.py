@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from rules.enums import ApiKeyKind, UsageStatus
 from store.api_keys import create_api_key
 from store.db import SessionFactory, StatementCounter, create_engine, session_factory
-from store.decisions import UsageEventSpec
+from store.decisions.events import UsageEventSpec
 from store.models import UsageEvent
 from store.write_queue import WriteQueue, WriteQueueFull, write_queue
 from tests import factories as f

@@ -23,7 +23,7 @@ from rules.enums import (
     ReconciliationStatus,
     SubscriptionStatus,
 )
-from store.decisions import FUTURE_TOLERANCE
+from store.decisions.events import FUTURE_TOLERANCE
 from store.models import (
     Organization,
     Plan,
