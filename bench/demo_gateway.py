@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,10 +36,12 @@ def base_env(folder: Path, redis_url: str | None) -> dict[str, str]:
     return env
 
 
-def _wait(base: str, process: subprocess.Popen[str]) -> None:
+def _wait(base: str, process: subprocess.Popen[str], said: str = "") -> None:
     for _ in range(3000):
         if process.poll() is not None:
-            raise RuntimeError("serve exited before answering /healthz")
+            if process.stdout is not None and not process.stdout.closed:
+                said += process.stdout.read()
+            raise RuntimeError(f"serve exited before answering /healthz:\n{said}")
         try:
             httpx.get(base + "/healthz", timeout=1)
             return
@@ -72,8 +75,10 @@ def demo(
     )
     headers: dict[str, str] = {}
     label = ""
+    said: deque[str] = deque(maxlen=40)
     assert process.stdout is not None
     for line in process.stdout:
+        said.append(line)
         stripped = line.strip()
         if stripped.startswith("usage-gateway demo:") and callable(say):
             say(stripped)
@@ -85,7 +90,7 @@ def demo(
             break
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(base, process)
+        _wait(base, process, "".join(said))
         yield base, headers
     finally:
         _stop(process)
