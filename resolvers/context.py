@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from auth.rate_limit import RateLimiter, Verdict
 from auth.tokens import MAX_TOKEN_LIFETIME
 from resolvers.loaders import organizations, reports, usage
 from resolvers.loaders.reads import Reads, RequestSession, SessionPerBatch
+from resolvers.loaders.shared import Shared
 from store.api_keys import ActiveKeys
 from store.catalog_cache import Catalog, CatalogCache
 from store.counters import CounterStore
@@ -47,17 +47,22 @@ class Loaders:
         self.sessions = sessions
         self.counters = counters
         self.catalog_cache = catalog_cache or CatalogCache(None, ttl_seconds=0)
-        self._catalog: asyncio.Future[Catalog] | None = None
-        self.bases: dict[tuple[str, datetime, bool], asyncio.Future[Basis]] = {}
-        """`resolvers.usage.basis` per organization, instant and liveness."""
+        self._catalog: Shared[Catalog] | None = None
+        self.bases: dict[tuple[str, datetime, bool], Shared[Basis]] = {}
+        """`resolvers.usage.basis` per organization, instant and liveness (awaited
+        through `Shared`: a cancelled field does not cancel it for the others)."""
 
     async def catalog(self) -> Catalog:
         """Meters, prices and plans: the process's cached catalog when current
         (`store.catalog_cache`), read once per request at most; a miss reads
         through the request's session (no second connection, same snapshot)."""
         if self._catalog is None:
-            self._catalog = asyncio.ensure_future(self.reads.run(self._load_catalog))
-        return await self._catalog
+            # Not abandoned: cancelling it could stop a statement half-way on the
+            # request's one session.
+            self._catalog = Shared(
+                lambda: self.reads.run(self._load_catalog), abandon=False
+            )
+        return await self._catalog.wait()
 
     async def _load_catalog(self, session: AsyncSession) -> Catalog:
         bound = async_sessionmaker(await session.connection(), expire_on_commit=False)

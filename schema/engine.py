@@ -5,7 +5,10 @@ Three fast paths replace engine work that profiles showed on every request:
 `schema.execution` (plain leaf fields answered without graphql-core's per-field
 machinery), `schema.variables` (variable coercion compiled per input type; graphql-core
 has no hook, so `install` replaces the function its executor calls) and
-`schema.validation_cache` (validation cached by query text). Each is held against the
+`schema.validation_cache` (validation cached by query text). With them comes one
+fix: `schema.execution.gather_with_cancel`, which cancels a failed object's pending
+fields without dropping the coroutines of those that had not started yet
+(graphql-core's own leaves them unawaited). Each is held against the
 engine's own behaviour by differential tests (tests/test_execution_fast_path.py,
 tests/test_variables.py), and pyproject pins both engines to the minor releases those
 tests cover.
@@ -27,7 +30,7 @@ import graphql.execution.executor as executor_module
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema import variables
+from schema import execution, variables
 from schema.execution import GatewayExecutionContext
 from schema.validation_cache import ValidationByText
 
@@ -57,6 +60,7 @@ def install() -> None:
     """Apply the patches the switch asks for (once, when the schema is built)."""
     if ENABLED:
         variables.install()
+        execution.install()
 
 
 def check() -> None:
@@ -69,6 +73,8 @@ def check() -> None:
         problems.append(
             "graphql.execution.executor.get_variable_values is not replaced"
         )
+    if executor_module.gather_with_cancel is not execution.gather_with_cancel:  # type: ignore[attr-defined]
+        problems.append("graphql.execution.executor.gather_with_cancel is not replaced")
     for name in _OVERRIDDEN:
         base = getattr(StrawberryGraphQLCoreExecutionContext, name, None)
         ours = getattr(GatewayExecutionContext, name)

@@ -13,13 +13,20 @@ such leaves in one loop, and a list of such objects in one loop over its items.
 Anything unusual (a null, an exception as value, a coercion that fails or returns
 nothing) takes graphql-core's own path, so errors, null propagation and messages
 are exactly as before.
+
+`gather_with_cancel` replaces graphql-core's function of that name (`install`):
+the same gathering, except that a field whose task has not taken its first step
+yet is cancelled right after that step instead of before it (below).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import graphql.execution.executor as executor_module
 from graphql import (
     GraphQLEnumType,
     GraphQLLeafType,
@@ -269,3 +276,55 @@ class GatewayExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+
+async def gather_with_cancel(*awaitables: Awaitable[Any]) -> list[Any]:
+    """graphql-core's `gather_with_cancel` (the results of an object's fields or a
+    list's items; the first error propagates, the other pending ones are cancelled
+    and settled before it does), safe for fields that have not started.
+
+    graphql-core cancels the pending tasks the moment one fails, and when its own
+    task is cancelled its `gather` cancels them all at once. A task cancelled
+    before its first step has its coroutine closed unstarted, and every coroutine
+    that one holds is dropped unawaited: the resolver's (Strawberry's
+    `_async_resolver`) and its subfields' (`execute_fields.<locals>.get_results`),
+    each a "coroutine ... was never awaited" RuntimeWarning when collected (found
+    by tests/test_fuzz.py, issue 15; graphql-core's issues 236 and 269 are
+    relatives). Here the tasks are awaited through a shield, so that only this
+    function cancels them, and one that has not started is cancelled just after
+    its first step (it is already queued; the cancellation is queued behind it):
+    it starts what it holds, and the cancellation then unwinds all of it.
+    """
+    futures = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
+    gathered = asyncio.gather(*futures)
+    # Once cancelled, the shield no longer reads what `gathered` ends with.
+    gathered.add_done_callback(_retrieved)
+    try:
+        return await asyncio.shield(gathered)
+    except (Exception, asyncio.CancelledError):
+        for future in futures:
+            if not future.done():
+                _cancel_once_started(future)
+        await asyncio.gather(*futures, return_exceptions=True)
+        raise
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _cancel_once_started(future: asyncio.Future[Any]) -> None:
+    coroutine = future.get_coro() if isinstance(future, asyncio.Task) else None
+    if (
+        inspect.iscoroutine(coroutine)
+        and inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED
+    ):
+        asyncio.get_running_loop().call_soon(future.cancel)
+    else:
+        future.cancel()
+
+
+def install() -> None:
+    """Make graphql-core's executor gather fields with `gather_with_cancel`."""
+    executor_module.gather_with_cancel = gather_with_cancel  # type: ignore[attr-defined]

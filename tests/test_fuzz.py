@@ -438,12 +438,6 @@ def later_reads(gateway: FuzzedGateway, client: httpx.Client) -> list[str]:
     return problems
 
 
-@pytest.mark.xfail(
-    reason="two open findings (see the commit that added this test): a DataLoader "
-    "future shared by two fields is cancelled when a sibling's error cancels one "
-    "(CancelledError, HTTP 500), and resolver coroutines left unawaited then",
-    strict=False,
-)
 def test_no_generated_document_fails_the_gateway(fuzzed: FuzzedGateway) -> None:
     started = time.monotonic()
     with httpx.Client(timeout=60) as client:

@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Generic, TypeVar
 
-from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.loaders.reads import Reads
+from resolvers.loaders.shared import SharedLoader
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 R = TypeVar("R")
 
 
-class StoreLoader(DataLoader[K, V], Generic[K, V]):
+class StoreLoader(SharedLoader[K, V], Generic[K, V]):
     """Loads a batch of keys through the request's reads (`reads.py`: its one
-    session over HTTP); subclasses write `fetch`."""
+    session over HTTP); subclasses write `fetch`. Each `load` is shielded
+    (`shared.py`): a cancelled field does not cancel the key for the others."""
 
     def __init__(self, reads: Reads) -> None:
         super().__init__()

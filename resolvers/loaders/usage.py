@@ -11,11 +11,11 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from aiodataloader import DataLoader
 from sqlalchemy import Integer, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.loaders.base import StoreLoader, many_per_key
+from resolvers.loaders.shared import SharedLoader
 from store.counters import Batch, CounterStore, CountersUnavailable, Reserved
 from store.counters.reads import CounterRead, read_counters
 from store.db import SessionFactory
@@ -40,7 +40,7 @@ class RollupSums(StoreLoader[RollupRequest, dict[tuple[str, str], Totals]]):
         return await sum_rollups_many(session, keys)
 
 
-class HotCounters(DataLoader[CounterRead, dict[str, Decimal] | None]):
+class HotCounters(SharedLoader[CounterRead, dict[str, Decimal] | None]):
     """Current-cycle counters from the counter store (None: read SQL instead).
 
     A batch costs one script call per organization, sent together, and SQL only
