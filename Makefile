@@ -3,7 +3,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test test-engines-off sync lint schema bench
+.PHONY: demo test test-engines-off sync lint schema bench web
 
 $(UV):
 	python3 -m venv .tools
@@ -16,6 +16,8 @@ sync: $(UV)
 	@if command -v npm >/dev/null; then \
 	  echo "npm ci in clients/ (the pinned GraphQL clients of the conformance suite)"; \
 	  npm ci --prefix clients --no-audit --no-fund --loglevel=error; \
+	  echo "npm ci in web/ (the usage page's toolchain; its build is committed)"; \
+	  npm ci --prefix web --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the client conformance tests will skip"; fi
 
 demo: sync
@@ -34,6 +36,14 @@ ENGINE_SUITES := tests/test_usage_views.py tests/test_record_usage_over_http.py 
   tests/schema tests/test_accepted_ranges.py tests/test_abuse_limits.py
 test-engines-off: sync
 	USAGE_GATEWAY_ENGINE_FAST_PATHS=false .venv/bin/pytest -q $(ENGINE_SUITES)
+
+# The reference usage page (/usage): web/ (Vite + TypeScript, types generated from
+# schema.graphql and the documents it sends) built into gateway/static/usage/, which
+# is committed, so `make demo` needs no npm. Run it after changing web/, the schema
+# or those documents; tests/test_usage_page.py fails until the build is current.
+web:
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	npm run build --prefix web
 
 schema: sync
 	.venv/bin/usage-gateway export-schema --output schema.graphql

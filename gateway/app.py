@@ -41,7 +41,7 @@ from auth.rate_limit import (
     RedisRateLimiter,
 )
 from auth.tokens import InvalidToken
-from gateway import graphiql, graphql_http
+from gateway import graphiql, graphql_http, usage_page
 from gateway.access_log import AccessLog
 from gateway.body_limit import BodySizeLimit
 from gateway.http_subscriptions import refuse_plain_subscription
@@ -380,6 +380,12 @@ def create_app(
                 graphiql.STATIC_PATH,
                 StaticFiles(directory=graphiql.STATIC_DIRECTORY),
                 name="graphiql",
+            ),
+            Route("/usage", usage_page.endpoint(settings.usage_page_identities)),
+            Mount(
+                usage_page.STATIC_PATH,
+                StaticFiles(directory=usage_page.STATIC_DIRECTORY),
+                name="usage",
             ),
         ],
         lifespan=lifespan,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import sys
@@ -165,11 +166,26 @@ async def _load_demo(settings: Settings) -> str:
     expires = now + lifetime
     admin = issue_jwt(demo.DEMO_ADMIN_USER, settings.jwt_secret, expires, now)
     member = issue_jwt(demo.DEMO_MEMBER_USER, settings.jwt_secret, expires, now)
+    # The /usage page's identity switcher (gateway.usage_page), for every worker.
+    home = [demo.DEMO_ORGANIZATION]
+    every = home + [o for o in demo.DEMO_ORGANIZATIONS if o not in home]
+    identities = [
+        ("admin", "Priya Raman, ADMIN", admin, home),
+        ("member", "Marco Silva, MEMBER", member, home),
+        ("operator", "operator key, every demo organization", operator_secret, every),
+    ]
+    os.environ["USAGE_GATEWAY_USAGE_PAGE_IDENTITIES"] = json.dumps(
+        [
+            {"label": a, "description": b, "token": c, "organizations": d}
+            for a, b, c, d in identities
+        ]
+    )
     url = f"http://{settings.host}:{settings.port}/graphql"
     hours = lifetime.total_seconds() / 3600
     print(
         f"""
 usage-gateway demo is loading at {url} (GraphiQL: open it in a browser)
+The usage page: {url.removesuffix("/graphql")}/usage (switch between the identities)
 
 GraphiQL's Headers tab starts with the admin's; paste another to switch
 (user tokens expire in {hours:g} h):

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.usage_page import parse_identities
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///usage-gateway.sqlite3"
 
 
@@ -52,6 +54,9 @@ class Settings(BaseSettings):
     graphiql_headers: str = ""
     """The text GraphiQL's headers editor starts with (JSON); `serve --demo` puts the
     demo admin's Authorization header there."""
+    usage_page_identities: str = Field(default="", repr=False)
+    """The identities the /usage page lets a visitor switch between (a JSON list of
+    {label, description, token, organizations}); `serve --demo` sets the demo's."""
     introspection: Literal["public", "authenticated", "off"] = "authenticated"
     """Who may introspect the schema (GraphiQL's schema fetch included); `serve
     --demo` makes it public unless set."""
@@ -87,6 +92,12 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("usage_page_identities")
+    @classmethod
+    def _identities(cls, value: str) -> str:
+        parse_identities(value)
         return value
 
     @field_validator("log_level", "log_format", "introspection", mode="before")
