@@ -43,6 +43,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench import user_loads
 from bench.generate import (
     DATASET,
     JWT_MAX_LIFETIME_SECONDS,
@@ -329,15 +330,15 @@ async def durable_events(url: str, org_id: str) -> int:
         await connection.close()
 
 
-def record_usage(
-    wrk: Wrk, url: str, dataset: dict[str, Any], batch: int, connections: int
-) -> dict[str, Any]:
+def record_env(dataset: dict[str, Any], batch: int) -> dict[str, str]:
+    """`record_usage.lua`'s environment: `batch` fresh events per request into the
+    ingest organization with the service key, keys unique to this run."""
     document = operation("record_usage")
     prefix = json.dumps({"query": document, "variables": {"events": []}})
     prefix_file = RESULTS / "bodies" / "record_usage_prefix.json"
     prefix_file.parent.mkdir(parents=True, exist_ok=True)
     prefix_file.write_text(prefix.removesuffix("]}}"))
-    env = {
+    return {
         "BENCH_PREFIX": str(prefix_file),
         "BENCH_BATCH": str(batch),
         "BENCH_ORG": dataset["ingest_org"],
@@ -345,6 +346,12 @@ def record_usage(
         "BENCH_TOKEN": dataset["service_key"],
         "BENCH_RUN": uuid.uuid4().hex[:12],
     }
+
+
+def record_usage(
+    wrk: Wrk, url: str, dataset: dict[str, Any], batch: int, connections: int
+) -> dict[str, Any]:
+    env = record_env(dataset, batch)
     if wrk.warmup:
         wrk._wrk(url, "record_usage.lua", env, connections, 2, wrk.warmup)
     env["BENCH_RUN"] = uuid.uuid4().hex[:12]
@@ -513,6 +520,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print("bench: recordUsage", flush=True)
         results["record_usage"] = record_usage_runs(wrk, url, dataset)
 
+        results["user_loads"] = user_loads.measure(
+            wrk,
+            Wrk,
+            url,
+            dataset,
+            bodies[main_size],
+            orgs[main_size]["id"],
+            check,
+            ("record_usage.lua", record_env(dataset, 1)),
+        )
+
     # The same gateway with the response cache off: what computing a page costs.
     port = free_port()
     url = f"http://127.0.0.1:{port}/graphql"
@@ -637,6 +655,7 @@ def table(results: dict[str, Any]) -> str:
             )
             for count in partner
         ),
+        *user_loads.rows(results, floor["rps"]),
     ]
     lines = ["| " + " | ".join(row) + " |" for row in rows]
     lines.append("")
