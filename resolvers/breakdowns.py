@@ -9,11 +9,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from resolvers.access import OrgScope
+from resolvers.basis import Basis
 from resolvers.context import Info
 from resolvers.usage import (
     PERSONAL_METERS,
     ZERO,
-    Basis,
     basis,
     credit_summary,
 )

@@ -26,7 +26,7 @@ from store.live import LiveHub
 from store.response_cache import ResponseCache
 
 if TYPE_CHECKING:
-    from resolvers.usage import Basis
+    from resolvers.basis import Basis
 
 
 class Loaders:
