@@ -34,6 +34,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from auth.rate_limit import Verdict
+from rules.errors import BadUserInput, DomainError, RateLimited
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -104,11 +105,11 @@ def status_of(response: GraphQLHTTPResponse, media_type: str) -> int:
     if any("path" in error for error in formatted):
         return 200  # execution started (a non-null root field failed)
     codes = {(error.get("extensions") or {}).get("code") for error in formatted}
-    if "RATE_LIMITED" in codes:
+    if RateLimited.code in codes:
         return 429
     if media_type != GRAPHQL_RESPONSE_JSON:
         return 200
-    return 500 if "INTERNAL" in codes else 400
+    return 500 if DomainError.code in codes else 400
 
 
 def shaped(
@@ -136,7 +137,7 @@ def rate_limit_headers(verdict: Verdict) -> dict[str, str]:
 def request_error_body(message: str) -> bytes:
     """What a request refused before GraphQL carries (nothing ran: no `data`)."""
     return orjson.dumps(
-        {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}
+        {"errors": [{"message": message, "extensions": {"code": BadUserInput.code}}]}
     )
 
 

@@ -77,6 +77,11 @@ CODES: frozenset[str] = domain_codes | {
 """Every `extensions.code` a client may read: the domain's and the request's."""
 
 
+def reported(refusal: DomainError) -> GraphQLError:
+    """A domain refusal as the error of the whole request (nothing executed)."""
+    return GraphQLError(refusal.message, original_error=refusal)
+
+
 def is_coded(error: GraphQLError) -> bool:
     """True when the error (or what it wraps) is one we meant the client to read:
     ours, a permission class's (a GraphQLError carrying one of the contract's codes),

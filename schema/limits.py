@@ -33,6 +33,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from schema.errors import QueryTooComplex
+
 MAX_DEPTH = 15
 MAX_ALIASES = 30
 MAX_COST = 25_000
@@ -63,7 +65,7 @@ class Measure:
 
 
 def too_complex(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "QUERY_TOO_COMPLEX"})
+    return QueryTooComplex(message)
 
 
 class QueryLimits(SchemaExtension):

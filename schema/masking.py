@@ -9,7 +9,8 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types.execution import ExecutionResult, StreamExecutionResult
 
-from schema.errors import is_coded
+from rules.errors import BadUserInput, DomainError
+from schema.errors import QueryTooComplex, is_coded
 
 log = logging.getLogger("usage_gateway.errors")
 
@@ -33,7 +34,7 @@ class MaskInternalErrors(MaskErrors):
             positions=error.positions,
             path=error.path,
             original_error=None,
-            extensions={"code": "INTERNAL"},
+            extensions={"code": DomainError.code},
         )
 
     def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
@@ -52,9 +53,9 @@ def with_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
     for error in errors:
         if not (error.extensions or {}).get("code"):
             code = (
-                "QUERY_TOO_COMPLEX"
+                QueryTooComplex.code
                 if "Document contains more than" in error.message
-                else "BAD_USER_INPUT"
+                else BadUserInput.code
             )
             error.extensions = {**(error.extensions or {}), "code": code}
     return errors

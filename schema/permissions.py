@@ -22,8 +22,9 @@ from resolvers.access import Access
 from resolvers.context import Info
 from resolvers.organizations import organization_scope, require_identity
 from rules.enums import ApiKeyKind, BillingModel, CreditUnit, ViewerKind
+from rules.errors import Forbidden
 
-FORBIDDEN = {"code": "FORBIDDEN"}
+FORBIDDEN = {"code": Forbidden.code}
 
 T = TypeVar("T")
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from resolvers.context import Context
+from rules.errors import RateLimited
+from schema.errors import reported
 from store.metrics import RATE_LIMITED
 
 
@@ -27,13 +28,12 @@ class RateLimit(SchemaExtension):
                 self.execution_context.result = ExecutionResult(
                     data=None,
                     errors=[
-                        GraphQLError(
-                            "too many requests: retry in "
-                            f"{verdict.retry_after_seconds} s",
-                            extensions={
-                                "code": "RATE_LIMITED",
-                                "retryAfter": verdict.retry_after_seconds,
-                            },
+                        reported(
+                            RateLimited(
+                                "too many requests: retry in "
+                                f"{verdict.retry_after_seconds} s",
+                                verdict.retry_after_seconds,
+                            )
                         )
                     ],
                 )

@@ -17,7 +17,6 @@ from graphql import (
     ArgumentNode,
     DocumentNode,
     FieldNode,
-    GraphQLError,
     ListValueNode,
     ObjectValueNode,
     StringValueNode,
@@ -28,6 +27,9 @@ from graphql import (
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
+
+from rules.errors import BadUserInput
+from schema.errors import reported
 
 _NUL = "\x00"
 _PER_EVENT = ("recordUsage", "events")
@@ -44,9 +46,10 @@ class NulInText(SchemaExtension):
                 execution.result = ExecutionResult(
                     data=None,
                     errors=[
-                        GraphQLError(
-                            f"{where} holds a NUL character, which no text may",
-                            extensions={"code": "BAD_USER_INPUT"},
+                        reported(
+                            BadUserInput(
+                                f"{where} holds a NUL character, which no text may"
+                            )
                         )
                     ],
                 )
