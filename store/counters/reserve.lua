@@ -2,7 +2,7 @@
 -- counters and count the accepted ones, atomically (Redis runs one script at a time).
 --
 -- The comparisons repeat the Python rules on thresholds Python computed from them
--- (store/counters/redis.py, `_payload`), so this script only compares and adds:
+-- (store/counters/script.py, `compile_payload`), so this script only compares and adds:
 --   cap        used <= floor(cap_for(limit, enforcement) - amount)    (decide_cap)
 --   release    used >= -amount                                        (releasable)
 --   credits    event_credits at the two ends of the free allowance; in between the
