@@ -31,16 +31,15 @@ test: sync
 
 # The read, write and limit suites once more on Strawberry and graphql-core as
 # released (schema/engine.py's switch off): the fast paths change speed, never answers.
-ENGINE_SUITES := tests/test_usage_views.py tests/test_record_usage_over_http.py \
-  tests/test_permission_matrix.py tests/test_variables.py tests/test_execution_fast_path.py \
-  tests/schema tests/test_accepted_ranges.py tests/test_abuse_limits.py
+ENGINE_SUITES := tests/resolvers/test_usage_views.py tests/resolvers/test_record_usage_over_http.py \
+  tests/schema tests/system/test_accepted_ranges.py
 test-engines-off: sync
 	USAGE_GATEWAY_ENGINE_FAST_PATHS=false .venv/bin/pytest -q $(ENGINE_SUITES)
 
 # The reference usage page (/usage): web/ (Vite + TypeScript, types generated from
 # schema.graphql and the documents it sends) built into gateway/static/usage/, which
 # is committed, so `make demo` needs no npm. Run it after changing web/, the schema
-# or those documents; tests/test_usage_page.py fails until the build is current.
+# or those documents; tests/gateway/test_usage_page.py fails until the build is current.
 web:
 	npm ci --prefix web --no-audit --no-fund --loglevel=error
 	npm run build --prefix web

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for `tests/test_fuzz.py`: GraphQL documents over
+"""Hypothesis strategies for `tests/system/test_fuzz.py`: GraphQL documents over
 schema.graphql (hypothesis-graphql's `queries` and `mutations`), with values that
 hit the demo's rows most of the time and the edges of every scalar the rest.
 

@@ -62,7 +62,8 @@ class Gateway:
 @asynccontextmanager
 async def gateway(database_url: str, **settings: Any) -> AsyncIterator[Gateway]:
     # Tests write through the store between reads, which no write generation sees:
-    # the response cache is off unless a test turns it on (tests/test_response_cache).
+    # the response cache is off unless a test turns it on
+    # (tests/schema/test_response_cache.py).
     settings.setdefault("response_cache_seconds", 0)
     app = create_app(
         load_settings(database_url=database_url, jwt_secret=JWT_SECRET, **settings)

@@ -21,7 +21,7 @@ import pytest
 
 from auth.tokens import issue_jwt
 from tests.processes import create_operator_key, serve_env, start_gateway
-from tests.test_live_usage import http_execute, provision
+from tests.resolvers.test_live_usage import http_execute, provision
 
 JWT_SECRET = "gateway-processes-test-secret-long-enough"  # tests.processes.serve_env
 

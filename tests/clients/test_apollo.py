@@ -21,7 +21,7 @@ from tests.clients.live_gateway import LiveGateway, backends, json_lines, live_g
 from tests.clients.node import require_node, run_client
 from tests.gateway_client import operation
 from tests.processes import start_gateway
-from tests.test_live_usage import events, http_execute, record
+from tests.resolvers.test_live_usage import events, http_execute, record
 
 
 @pytest.fixture

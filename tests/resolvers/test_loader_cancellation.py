@@ -5,7 +5,7 @@ non-null fields fails (the object is null anyway). A cancelled resolver used to
 pass the cancellation on to what it awaited: the DataLoader future of its key, or
 the request's shared basis of an organization. Every other field awaiting the same
 future, elsewhere in the document, then failed with `CancelledError`, which no field
-catches: HTTP 500 (found by tests/test_fuzz.py, issue 15), and coroutines left
+catches: HTTP 500 (found by tests/system/test_fuzz.py, issue 15), and coroutines left
 unawaited behind it. Now a loader hands each caller its own shield of the key's
 future and shared work is awaited through a shield (`resolvers/loaders/shared.py`).
 

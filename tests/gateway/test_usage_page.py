@@ -23,7 +23,7 @@ from gateway.app import create_app
 from gateway.settings import SettingsError, load_settings
 from tests.conftest import unavailable
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 BASE = "http://gateway.test"
 BUILT = ("host.js", "index.html", "sources.json", "usage-page.js")

@@ -26,7 +26,7 @@ Bounds and reproducibility: `derandomize=True` and no example database, so every
 (CI included) sends the same documents; `USAGE_GATEWAY_FUZZ_EXAMPLES` (default
 `DEFAULT_EXAMPLES`, per backend) runs more on demand, e.g.
 
-    USAGE_GATEWAY_FUZZ_EXAMPLES=3000 .venv/bin/pytest tests/test_fuzz.py
+    USAGE_GATEWAY_FUZZ_EXAMPLES=3000 .venv/bin/pytest tests/system/test_fuzz.py
 
 and `USAGE_GATEWAY_FUZZ_SEED=<n>` replaces derandomization with that seed, for a
 different (still reproducible) set of documents.

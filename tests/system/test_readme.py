@@ -10,7 +10,7 @@ from graphql import build_schema, parse, validate
 
 from gateway.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_readme_example_validates() -> None:

@@ -18,7 +18,7 @@ from store.db import create_engine, session_factory
 from tests import factories as f
 from tests.conftest import RedisServer
 from tests.gateway_client import error_codes, gateway, operation, user_token
-from tests.test_record_usage_over_http import (
+from tests.resolvers.test_record_usage_over_http import (
     NOTHING,
     _ev,
     _record,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LAYERS = {"gateway": 0, "schema": 1, "resolvers": 2, "auth": 3, "store": 4, "rules": 5}
 """Lower numbers sit higher; a package may import only packages with larger numbers."""
 

@@ -43,7 +43,7 @@ from store.live import LocalHub, Tick
 from tests.gateway_client import JWT_SECRET, gateway, operation, user_token
 from tests.processes import wait_until_ready
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "gateway.cli"]
 LIVE = operation("usage_live")
 EVERY_AMOUNT = """

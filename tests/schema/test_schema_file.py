@@ -10,7 +10,7 @@ from graphql import build_schema
 
 from schema import schema
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHECK_OPERATIONS = ROOT / "check-operations"
 
 

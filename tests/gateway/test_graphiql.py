@@ -18,7 +18,7 @@ from gateway import graphiql
 from gateway.app import create_app
 from gateway.settings import load_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASE = "http://gateway.test"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 MEDIA_TYPES = {"script": "text/javascript", "stylesheet": "text/css"}

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.gateway_client import operation, user_token
-from tests.test_live_usage import (
+from tests.resolvers.test_live_usage import (
     LIVENESS_SECONDS,
     PROBE,
     _env,

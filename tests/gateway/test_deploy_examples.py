@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.gateway_client import gateway
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NAMED = re.compile(r"\busage_gateway_[a-z_]+")
 SUFFIXES = ("_total", "_bucket", "_count", "_sum", "_created")
 

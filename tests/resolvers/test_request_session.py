@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.gateway_client import gateway, operation, user_token
-from tests.test_statement_counts import ADMIN, AT, _small_organization, store
+from tests.resolvers.test_statement_counts import ADMIN, AT, _small_organization, store
 
 
 @dataclass

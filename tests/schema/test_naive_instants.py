@@ -1,7 +1,7 @@
 """A DateTime argument without an offset is the caller's mistake (BAD_USER_INPUT),
 never INTERNAL: `organization(at:)`, `organizations(at:)`, `syncDailyAllowance(at:)`
 and `analytics(start:, end:)` once computed cycles and windows from it and failed
-(found by tests/test_fuzz.py)."""
+(found by tests/system/test_fuzz.py)."""
 
 from __future__ import annotations
 

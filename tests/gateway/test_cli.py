@@ -23,7 +23,7 @@ from gateway.cli import main
 from schema import schema
 from tests.gateway_client import error_codes, gateway, operation
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "gateway.cli"]
 
 
