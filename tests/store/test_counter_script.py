@@ -31,7 +31,8 @@ from store.counters import (
     Reserved,
 )
 from store.counters.memory import MemoryCounterStore
-from store.counters.redis import RESERVE_SCRIPT, RedisCounterStore
+from store.counters.redis import RedisCounterStore
+from store.counters.script import RESERVE_SCRIPT
 from tests.store.conftest import close_counters
 
 AT = datetime(2026, 3, 10, 12, tzinfo=UTC)
