@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.gateway_client import gateway, operation, user_token
-from tests.resolvers.test_statement_counts import ADMIN, AT, _small_organization, store
+from tests.resolvers.small_organization import ADMIN, AT, small_organization, store
 
 
 @dataclass
@@ -57,7 +57,7 @@ async def test_a_usage_page_reads_through_one_connection_and_one_transaction(
     postgres_url: str,
 ) -> None:
     async with store(postgres_url) as sessions:
-        await _small_organization(sessions)
+        await small_organization(sessions)
     token = user_token(ADMIN)
     page = operation("usage_page")
     variables = {"org": "org_small", "at": AT.isoformat()}
@@ -89,7 +89,7 @@ async def test_a_mutation_reads_its_own_writes_after_writing(
     of its own, then answers the seats as written: a new snapshot after the write,
     and no connection held while the write waits for one."""
     async with store(postgres_url) as sessions:
-        await _small_organization(sessions)
+        await small_organization(sessions)
     token = user_token(ADMIN)
     allocate = """
         mutation($org: ID!, $user: ID!) {

@@ -9,8 +9,6 @@ so that connection set-up is not counted.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,18 +26,22 @@ from rules.enums import (
     SeatType,
     SubscriptionStatus,
     UsageSource,
-    UsageStatus,
 )
 from rules.pricing import TokenCounts
 from store import provisioning as p
 from store.api_keys import create_api_key
-from store.db import SessionFactory, StatementCounter, create_engine, session_factory
-from store.recording import UsageEventSpec, record_usage
+from store.db import SessionFactory, StatementCounter
 from tests.gateway_client import Gateway, gateway, operation, user_token
+from tests.resolvers.small_organization import (
+    ADMIN,
+    AT,
+    SETUP,
+    record,
+    small_organization,
+    store,
+    usage,
+)
 
-SETUP = datetime(2025, 12, 1, tzinfo=UTC)
-AT = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-ADMIN = "admin"
 OPERATIONS = (
     "voice",
     "recording",
@@ -64,15 +66,6 @@ LIMITED = (
 )
 
 
-@asynccontextmanager
-async def store(url: str) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
 async def counted(
     api: Gateway, document: str, variables: dict[str, Any], token: str
 ) -> tuple[list[str], dict[str, Any]]:
@@ -90,75 +83,7 @@ def first_words(statements: list[str]) -> list[str]:
     return [" ".join(statement.split())[:90] for statement in statements]
 
 
-async def record(sessions: SessionFactory, events: list[UsageEventSpec]) -> None:
-    now = max(spec.occurred_at for spec in events if spec.occurred_at is not None)
-    outcomes = await record_usage(sessions, events, now)
-    assert {outcome.status for outcome in outcomes} == {UsageStatus.ACCEPTED}, [
-        outcome.message
-        for outcome in outcomes
-        if outcome.status is not UsageStatus.ACCEPTED
-    ]
-
-
-def usage(
-    org_id: str, key: str, meter: str, quantity: str, at: datetime, **fields: Any
-) -> UsageEventSpec:
-    return UsageEventSpec(
-        idempotency_key=key,
-        organization_id=org_id,
-        meter=meter,
-        quantity=Decimal(quantity),
-        occurred_at=at,
-        **fields,
-    )
-
-
 # the usage page -----------------------------------------------------------------------
-
-
-async def _small_organization(sessions: SessionFactory) -> None:
-    """One limited meter used, its admin alone, the monthly pool, one operation."""
-    async with sessions() as session, session.begin():
-        await p.upsert_plan(
-            session,
-            p.PlanSpec(
-                "small",
-                "Small",
-                PlanTier.STARTER,
-                monthly_credits=Decimal(100),
-                limits=(
-                    p.PlanLimitSpec("emails_sent", Decimal(100)),
-                    p.PlanLimitSpec("voice", credits_per_unit=Decimal(1)),
-                ),
-            ),
-        )
-        await p.upsert_organization(
-            session,
-            p.OrganizationSpec(
-                "org_small",
-                "Small",
-                billing_state=BillingState.PAID,
-                allowance_ui_details=True,
-            ),
-            SETUP,
-        )
-        await p.set_subscription(
-            session,
-            p.SubscriptionSpec("org_small", "small", 1, anchor=SETUP),
-            SETUP,
-        )
-        await p.upsert_member(
-            session,
-            p.MemberSpec("org_small", ADMIN, "admin@example.com", "Admin", Role.ADMIN),
-            SETUP,
-        )
-    await record(
-        sessions,
-        [
-            usage("org_small", "s1", "emails_sent", "5", AT - timedelta(days=2)),
-            usage("org_small", "s2", "voice", "3", AT - timedelta(days=1)),
-        ],
-    )
 
 
 async def _big_organization(sessions: SessionFactory) -> None:
@@ -288,7 +213,7 @@ async def test_usage_page_statements_do_not_grow_with_what_the_page_shows(
     postgres_url: str,
 ) -> None:
     async with store(postgres_url) as sessions:
-        await _small_organization(sessions)
+        await small_organization(sessions)
         await _big_organization(sessions)
     token = user_token(ADMIN)
     page = operation("usage_page")
