@@ -2,17 +2,17 @@
 counters' values when a counter store needs them (`load_fields`).
 
 A constant number of statements per call, never one per event: a batch of a thousand
-events costs what one costs.
+events costs what one costs. What they fill (`Org`, `Terms`, `MeterInfo`, `Grant`) is
+defined in `store.usage_terms`, which the PostgreSQL loader shares.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal, Protocol
 
 import orjson
 from sqlalchemy import (
@@ -29,18 +29,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from rules.credits import monthly_grant
-from rules.cycles import UNSUBSCRIBED_ANCHOR, Cycle, cycle_for
-from rules.enums import (
-    BillingModel,
-    CreditPoolKind,
-    Enforcement,
-    MeterCategory,
-    PlanTier,
-    Resets,
-    SubscriptionStatus,
-)
-from rules.meters import effective_limit
+from rules.cycles import Cycle
+from rules.enums import BillingModel
 from rules.pricing import ModelRates
 from store.models import (
     CreditCycleSpend,
@@ -58,104 +48,12 @@ from store.models import (
 )
 from store.rollup_sums import sum_rollups_many
 from store.rollups import RollupRequest
+from store.usage_terms import Grant, Lock, MeterInfo, Org, Terms, terms_of
 
-Lock = Literal["share", "update"]
 MONTHLY_POOL = ""
 """`credit_cycle_spend.grant_id` of the cycle's MONTHLY pool."""
 END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 _ZERO = Decimal(0)
-
-
-@dataclass(frozen=True)
-class MeterInfo:
-    category: MeterCategory
-    resets: Resets
-
-
-class LimitTerms(Protocol):
-    """What decisions read of a plan limit (a `PlanLimit` row has it)."""
-
-    @property
-    def limit(self) -> Decimal | None: ...
-    @property
-    def per_seat(self) -> bool: ...
-    @property
-    def enforcement(self) -> Enforcement: ...
-    @property
-    def free_units(self) -> Decimal | None: ...
-    @property
-    def credits_per_unit(self) -> Decimal | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    """A plan limit as decisions read it, without an ORM instance's bookkeeping
-    (constructing those cost more than the rest of a usage check)."""
-
-    limit: Decimal | None
-    per_seat: bool
-    enforcement: Enforcement
-    free_units: Decimal | None
-    credits_per_unit: Decimal | None
-
-
-@dataclass(frozen=True)
-class Terms:
-    """What an organization's subscription and plan say, as decisions need it."""
-
-    anchor: datetime
-    period_start: datetime | None
-    period_end: datetime | None
-    seats: int
-    credits_per_usd: Decimal | None
-    ai_paused: bool
-    granted: Decimal
-    """The MONTHLY pool of every cycle."""
-    limits: Mapping[str, LimitTerms]
-
-    def limit(self, meter: str) -> Decimal | None:
-        row = self.limits.get(meter)
-        if row is None:
-            return None
-        return effective_limit(row.limit, row.per_seat, self.seats)
-
-    def enforcement(self, meter: str) -> Enforcement:
-        row = self.limits.get(meter)
-        return Enforcement.HARD if row is None else row.enforcement
-
-
-@dataclass(frozen=True)
-class Org:
-    id: str
-    usd: bool
-    """BYOM: dollars instead of credits, denied at the spend cap."""
-    terms: Terms | None
-    version: int
-    """`counters_version` as read (under the row lock when deciding)."""
-    known: list[Cycle] = field(default_factory=list, compare=False, repr=False)
-    """Cycles already computed: a call's events mostly fall in one or two."""
-
-    def cycle(self, at: datetime) -> Cycle:
-        """The cycle `at` is in; UTC calendar months without a subscription, as the
-        pages count them."""
-        for cycle in self.known:
-            if cycle.contains(at):
-                return cycle
-        if self.terms is None:
-            cycle = cycle_for(UNSUBSCRIBED_ANCHOR, at)
-        else:
-            terms = self.terms
-            cycle = cycle_for(terms.anchor, at, terms.period_start, terms.period_end)
-        self.known.append(cycle)
-        return cycle
-
-
-@dataclass(frozen=True)
-class Grant:
-    id: str
-    kind: CreditPoolKind
-    amount: Decimal
-    expires_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -248,34 +146,6 @@ async def _load_terms(session: AsyncSession, org_ids: list[str]) -> dict[str, Te
         )
         for sub, plan in rows
     }
-
-
-def terms_of(
-    *,
-    anchor: datetime,
-    period_start: datetime | None,
-    period_end: datetime | None,
-    seats: int,
-    status: SubscriptionStatus,
-    retries_exhausted: bool,
-    tier: PlanTier,
-    monthly_credits: Decimal | None,
-    credits_per_seat: Decimal | None,
-    credits_per_usd: Decimal | None,
-    limits: Mapping[str, LimitTerms],
-) -> Terms:
-    """A subscription and its plan as decisions read them (one rule for both the
-    statement-per-part loaders here and the one-statement one on PostgreSQL)."""
-    return Terms(
-        anchor=anchor,
-        period_start=period_start,
-        period_end=period_end,
-        seats=seats,
-        credits_per_usd=credits_per_usd,
-        ai_paused=status is SubscriptionStatus.PAST_DUE and retries_exhausted,
-        granted=monthly_grant(tier, monthly_credits, credits_per_seat, seats),
-        limits=limits,
-    )
 
 
 async def load_meters(session: AsyncSession) -> dict[str, MeterInfo]:

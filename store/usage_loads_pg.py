@@ -41,7 +41,7 @@ from rules.enums import (
     SubscriptionStatus,
 )
 from rules.pricing import ModelRates
-from store.usage_loads import Grant, Limit, Lock, MeterInfo, Org, terms_of
+from store.usage_terms import Grant, Limit, Lock, MeterInfo, Org, terms_of
 
 _LOCK = {
     "share": "SELECT id FROM organizations WHERE id = ANY($1::varchar[]) "

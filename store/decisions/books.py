@@ -43,10 +43,6 @@ from store.decisions.outcomes import DUPLICATE_MESSAGE, outcomes_of
 from store.rollups import AI_SPEND_METER
 from store.usage_loads import (
     FieldSource,
-    Grant,
-    Lock,
-    MeterInfo,
-    Org,
     load_allocations,
     load_grants,
     load_members,
@@ -56,6 +52,7 @@ from store.usage_loads import (
     load_workspaces,
 )
 from store.usage_loads_pg import load_books_postgres
+from store.usage_terms import Grant, Lock, MeterInfo, Org
 
 _ZERO = Decimal(0)
 _NO_TOKENS = TokenCounts()

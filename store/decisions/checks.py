@@ -24,7 +24,7 @@ from rules.amounts import (
 from rules.enums import Resets
 from rules.pricing import ModelRates, TokenCounts, price_tokens
 from store.decisions.events import UsageEventSpec, has_nul
-from store.usage_loads import MeterInfo, Org
+from store.usage_terms import MeterInfo, Org
 
 TEXT_LIMITS = {
     "idempotency key": 200,

@@ -40,7 +40,8 @@ from store.counters import (
 )
 from store.decisions.events import EventOutcome, StoredEvent, UsageEventSpec
 from store.rollups import AI_SPEND_METER, meter_contributions
-from store.usage_loads import FieldSource, Grant, MeterInfo, Org, Terms
+from store.usage_loads import FieldSource
+from store.usage_terms import Grant, MeterInfo, Org, Terms
 
 
 @dataclass
