@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from auth.tokens import issue_jwt
+from tests.live_helpers import http_execute, provision
 from tests.processes import create_operator_key, serve_env, start_gateway
-from tests.resolvers.test_live_usage import http_execute, provision
 
 JWT_SECRET = "gateway-processes-test-secret-long-enough"  # tests.processes.serve_env
 

@@ -20,8 +20,8 @@ from redis.asyncio import Redis
 from tests.clients.live_gateway import LiveGateway, backends, json_lines, live_gateway
 from tests.clients.node import require_node, run_client
 from tests.gateway_client import operation
+from tests.live_helpers import events, http_execute, record
 from tests.processes import start_gateway
-from tests.resolvers.test_live_usage import events, http_execute, record
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from rules.enums import ApiKeyKind
 from store.api_keys import create_api_key
 from tests.gateway_client import Gateway, error_codes, gateway, operation, user_token
-from tests.resolvers.test_live_usage import events, provision, record
+from tests.live_helpers import events, provision, record
 
 METERS = operation("meters")
 

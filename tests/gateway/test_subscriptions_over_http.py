@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from tests.gateway_client import operation, user_token
-from tests.resolvers.test_live_usage import (
+from tests.live_helpers import (
     LIVENESS_SECONDS,
     PROBE,
-    _env,
     events,
+    gateway_env,
     http_execute,
     operator_key,
     provision,
@@ -78,7 +78,7 @@ class MultipartReader:
 async def test_a_multipart_subscription_streams_the_ticks_of_recorded_usage(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    env = _env(sqlite_url, None)
+    env = gateway_env(sqlite_url, None)
     key = operator_key(env)
     org = f"http_{uuid.uuid4().hex[:10]}"
     async with (
@@ -138,7 +138,7 @@ async def test_a_multipart_subscription_streams_the_ticks_of_recorded_usage(
 async def test_a_multipart_subscription_refused_carries_the_code(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    env = _env(sqlite_url, None)
+    env = gateway_env(sqlite_url, None)
     key = operator_key(env)
     org = f"http_{uuid.uuid4().hex[:10]}"
     async with (

@@ -37,7 +37,7 @@ from store.write_queue import WriteQueue, WriteQueueFull, write_queue
 from tests import factories as f
 from tests.clients.live_gateway import LiveGateway, live_gateway
 from tests.gateway_client import gateway, operation
-from tests.resolvers.test_live_usage import http_execute, provision
+from tests.live_helpers import http_execute, provision
 
 WRITERS = 32
 READERS = 32
