@@ -14,118 +14,35 @@ Runs on SQLite and PostgreSQL (in-process counters).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
-from rules.enums import ApiKeyKind
-from store.api_keys import create_api_key
-from store.db import create_engine, session_factory
-from store.models import (
-    CreditCycleSpend,
-    CreditDraw,
-    UsageCycleRollup,
-    UsageEvent,
-    UsageRollup,
+from tests.gateway_client import error_codes, gateway, operation
+from tests.record_usage_helpers import (
+    NOTHING,
+    ev,
+    rows_written,
+    seed,
+    send,
 )
-from tests import factories as f
-from tests.gateway_client import Gateway, error_codes, gateway, operation
-
-NOW = datetime.now(UTC)
-ANCHOR = NOW - timedelta(days=1)
-
-
-async def _seed(url: str) -> tuple[str, str]:
-    """`org_a` and `org_b` on `pro` (enrichments capped at 3, 1 credit per unit, 100
-    MONTHLY credits); returns (a SERVICE key of org_a, an operator key)."""
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            await f.add_all(
-                session,
-                f.organization("org_a"),
-                f.organization("org_b"),
-                f.plan("pro", monthly_credits=Decimal(100)),
-                f.limit("pro", "enrichments", "3", credits_per_unit=Decimal(1)),
-                f.subscription("org_a", "pro", anchor=ANCHOR),
-                f.subscription("org_b", "pro", anchor=ANCHOR),
-            )
-            _, service = await create_api_key(
-                session, ApiKeyKind.SERVICE, "metering", ("org_a",), NOW
-            )
-            _, operator = await create_api_key(
-                session, ApiKeyKind.OPERATOR, "operator", (), NOW
-            )
-            await session.commit()
-    finally:
-        await engine.dispose()
-    return service, operator
-
-
-def _ev(key: str, org: str = "org_a", quantity: Any = "1", **more: Any) -> Any:
-    return {
-        "idempotencyKey": key,
-        "organizationId": org,
-        "meter": "enrichments",
-        "quantity": quantity,
-        **more,
-    }
-
-
-async def _record(api: Gateway, token: str, *events: Any) -> dict[str, Any]:
-    return await api.execute(
-        operation("record_usage"), {"events": list(events)}, token=token
-    )
-
-
-async def _written(url: str) -> dict[str, int]:
-    """Rows of every table a decision writes, per organization where it has one."""
-    engine = create_engine(url)
-    found: dict[str, int] = {}
-    try:
-        async with session_factory(engine)() as session:
-            for model in (
-                UsageEvent,
-                UsageRollup,
-                UsageCycleRollup,
-                CreditDraw,
-                CreditCycleSpend,
-            ):
-                rows = (
-                    await session.execute(
-                        select(model.organization_id, func.count()).group_by(
-                            model.organization_id
-                        )
-                    )
-                ).all()
-                for org, count in rows:
-                    found[f"{model.__tablename__}:{org}"] = int(count)
-    finally:
-        await engine.dispose()
-    return found
-
-
-NOTHING: dict[str, int] = {}
 
 
 async def test_results_come_in_input_order_with_index_key_and_matching_counts(
     database_url: str,
 ) -> None:
-    service, _ = await _seed(database_url)
+    service, _ = await seed(database_url)
     async with gateway(database_url) as api:
-        body = await _record(
+        body = await send(
             api,
             service,
-            _ev("k0", quantity="2"),
-            _ev("k1", org="org_b"),
-            _ev("k2", quantity="2"),  # 2 + 2 > 3
-            _ev("k0"),  # the key of the first event
-            _ev("k4", meter="nope"),
-            _ev("k5"),
-            _ev("k6", org="org_missing"),
+            ev("k0", quantity="2"),
+            ev("k1", org="org_b"),
+            ev("k2", quantity="2"),  # 2 + 2 > 3
+            ev("k0"),  # the key of the first event
+            ev("k4", meter="nope"),
+            ev("k5"),
+            ev("k6", org="org_missing"),
         )
 
     assert "errors" not in body, body["errors"]
@@ -158,19 +75,19 @@ async def test_results_come_in_input_order_with_index_key_and_matching_counts(
 async def test_a_service_keys_event_for_another_organization_is_invalid_in_place(
     database_url: str,
 ) -> None:
-    service, operator = await _seed(database_url)
+    service, operator = await seed(database_url)
     async with gateway(database_url) as api:
-        body = await _record(
+        body = await send(
             api,
             service,
-            _ev("a1"),
-            _ev("b1", org="org_b"),
-            _ev("x1", org="org_missing"),
-            _ev("a2"),
+            ev("a1"),
+            ev("b1", org="org_b"),
+            ev("x1", org="org_missing"),
+            ev("a2"),
         )
-        written = await _written(database_url)
+        written = await rows_written(database_url)
         # The same event from an operator: org_b's key was never claimed.
-        operated = await _record(api, operator, _ev("b1", org="org_b"))
+        operated = await send(api, operator, ev("b1", org="org_b"))
 
     assert "errors" not in body, body["errors"]
     results = body["data"]["recordUsage"]["results"]
@@ -207,12 +124,12 @@ async def test_a_service_keys_event_for_another_organization_is_invalid_in_place
 async def test_a_quantity_that_is_no_valid_amount_is_invalid_and_writes_nothing(
     database_url: str, quantity: str, message: str
 ) -> None:
-    service, _ = await _seed(database_url)
+    service, _ = await seed(database_url)
     async with gateway(database_url) as api:
-        body = await _record(api, service, _ev("bad", quantity=quantity))
-        written = await _written(database_url)
+        body = await send(api, service, ev("bad", quantity=quantity))
+        written = await rows_written(database_url)
         # The key was not claimed: the corrected event is accepted.
-        retried = await _record(api, service, _ev("bad"))
+        retried = await send(api, service, ev("bad"))
 
     assert "errors" not in body, body["errors"]
     payload = body["data"]["recordUsage"]
@@ -230,23 +147,23 @@ async def test_a_quantity_that_is_no_valid_amount_is_invalid_and_writes_nothing(
 @pytest.mark.parametrize(
     "event",
     [
-        pytest.param(_ev("bad", quantity="abc"), id="quantity-not-a-decimal"),
-        pytest.param(_ev("bad", quantity=True), id="quantity-a-boolean"),
+        pytest.param(ev("bad", quantity="abc"), id="quantity-not-a-decimal"),
+        pytest.param(ev("bad", quantity=True), id="quantity-a-boolean"),
         pytest.param(
             {"idempotencyKey": "bad", "organizationId": "org_a", "meter": "x"},
             id="quantity-missing",
         ),
-        pytest.param(_ev("bad", source="NOPE"), id="source-not-in-the-enum"),
+        pytest.param(ev("bad", source="NOPE"), id="source-not-in-the-enum"),
     ],
 )
 async def test_an_event_the_schema_cannot_read_is_bad_user_input_and_writes_nothing(
     sqlite_url: str, event: Any
 ) -> None:
     # Refused while reading the variables, before any database work: SQLite suffices.
-    service, _ = await _seed(sqlite_url)
+    service, _ = await seed(sqlite_url)
     async with gateway(sqlite_url) as api:
-        body = await _record(api, service, _ev("good"), event)
-        written = await _written(sqlite_url)
+        body = await send(api, service, ev("good"), event)
+        written = await rows_written(sqlite_url)
 
     # The whole call is refused before anything is decided: not even "good".
     assert body.get("data") is None
@@ -257,7 +174,7 @@ async def test_an_event_the_schema_cannot_read_is_bad_user_input_and_writes_noth
 async def test_a_usage_check_quantity_that_is_not_a_decimal_is_bad_user_input(
     sqlite_url: str,
 ) -> None:
-    service, _ = await _seed(sqlite_url)
+    service, _ = await seed(sqlite_url)
     async with gateway(sqlite_url) as api:
         body = await api.execute(
             operation("usage_check"),

@@ -18,20 +18,20 @@ from store.db import create_engine, session_factory
 from tests import factories as f
 from tests.conftest import RedisServer
 from tests.gateway_client import error_codes, gateway, operation, user_token
-from tests.resolvers.test_record_usage_over_http import (
+from tests.record_usage_helpers import (
     NOTHING,
-    _ev,
-    _record,
-    _seed,
-    _written,
+    ev,
+    rows_written,
+    seed,
+    send,
 )
 
 ADMIN = user_token("admin_a")
 
 
 async def _seed_with_admin(url: str) -> tuple[str, str]:
-    """`_seed`, and `admin_a`, an ADMIN of org_a; (service key, operator key)."""
-    keys = await _seed(url)
+    """`seed`, and `admin_a`, an ADMIN of org_a; (service key, operator key)."""
+    keys = await seed(url)
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as session:
@@ -48,10 +48,10 @@ async def _seed_with_admin(url: str) -> tuple[str, str]:
 async def test_a_quantity_in_anything_but_plain_ascii_decimals_is_bad_user_input(
     sqlite_url: str, quantity: str
 ) -> None:
-    service, _ = await _seed(sqlite_url)
+    service, _ = await seed(sqlite_url)
     async with gateway(sqlite_url) as api:
-        body = await _record(api, service, _ev("lax", quantity=quantity))
-        written = await _written(sqlite_url)
+        body = await send(api, service, ev("lax", quantity=quantity))
+        written = await rows_written(sqlite_url)
 
     assert body.get("data") is None
     assert error_codes(body) == ["BAD_USER_INPUT"]
@@ -63,7 +63,7 @@ async def test_a_quantity_in_anything_but_plain_ascii_decimals_is_bad_user_input
 async def test_plain_decimals_and_json_integers_are_amounts(
     sqlite_url: str, quantity: Any
 ) -> None:
-    service, _ = await _seed(sqlite_url)
+    service, _ = await seed(sqlite_url)
     async with gateway(sqlite_url) as api:
         body = await api.execute(
             operation("usage_check"),
@@ -94,7 +94,7 @@ async def test_amounts_past_the_largest_are_invalid_events_and_reads_still_answe
 ) -> None:
     service, _ = await _seed_with_admin(database_url)
     async with gateway(database_url) as api:
-        body = await _record(api, service, _ev("big", **fields), _ev("fine"))
+        body = await send(api, service, ev("big", **fields), ev("fine"))
         page = await api.execute(
             operation("usage_page"),
             {"org": "org_a"},
@@ -113,12 +113,12 @@ async def test_an_event_past_the_largest_meter_total_is_invalid(
     """Nine events of a trillion reach 9 x 10^12, the most a meter counts."""
     service, _ = await _seed_with_admin(database_url)
     events = [
-        {**_ev(f"t{index}", quantity="1000000000000"), "meter": "api_calls"}
+        {**ev(f"t{index}", quantity="1000000000000"), "meter": "api_calls"}
         for index in range(9)
     ]
     async with gateway(database_url) as api:
-        full = await _record(api, service, *events)
-        over = await _record(api, service, {**_ev("one-more"), "meter": "api_calls"})
+        full = await send(api, service, *events)
+        over = await send(api, service, {**ev("one-more"), "meter": "api_calls"})
         page = await api.execute(operation("usage_page"), {"org": "org_a"}, token=ADMIN)
 
     assert full["data"]["recordUsage"]["accepted"] == 9
@@ -157,15 +157,15 @@ async def test_a_nul_in_a_text_argument_is_bad_user_input(database_url: str) -> 
 async def test_a_nul_in_one_event_makes_only_that_event_invalid(
     database_url: str,
 ) -> None:
-    service, _ = await _seed(database_url)
+    service, _ = await seed(database_url)
     async with gateway(database_url) as api:
-        body = await _record(
+        body = await send(
             api,
             service,
-            _ev("a1"),
-            _ev("nul\x00key"),
-            _ev("a2", userId="u\x00"),
-            _ev("a3", org="org\x00a"),
+            ev("a1"),
+            ev("nul\x00key"),
+            ev("a2", userId="u\x00"),
+            ev("a3", org="org\x00a"),
         )
 
     results = body["data"]["recordUsage"]["results"]
@@ -224,17 +224,17 @@ async def test_an_invalid_amount_leaves_the_redis_counters_equal_to_the_database
     postgres_url: str, redis_server: RedisServer
 ) -> None:
     """Was: 32 nines answered INTERNAL and left the counter one unit low."""
-    service, _ = await _seed(postgres_url)
+    service, _ = await seed(postgres_url)
     async with gateway(postgres_url, redis_url=redis_server.url) as api:
-        body = await _record(
-            api, service, _ev("one"), _ev("nines", quantity="9" * 32), _ev("two")
+        body = await send(
+            api, service, ev("one"), ev("nines", quantity="9" * 32), ev("two")
         )
         check = await api.execute(
             operation("usage_check"),
             {"org": "org_a", "meter": "enrichments", "quantity": "1"},
             token=service,
         )
-        written = await _written(postgres_url)
+        written = await rows_written(postgres_url)
 
     statuses = [r["status"] for r in body["data"]["recordUsage"]["results"]]
     assert statuses == ["ACCEPTED", "INVALID", "ACCEPTED"]
