@@ -277,8 +277,15 @@ async def _load(base: str, headers: dict[str, str], seconds: float) -> None:
                     }
                     auth = operator
                 else:
-                    body = {"query": DOCS["usage_check"], "variables": {}}
-                    auth = "Bearer not-a-token"
+                    body = {
+                        "query": DOCS["usage_check"],
+                        "variables": {
+                            "org": "org_callbell",
+                            "meter": "sms",
+                            "quantity": "1",
+                        },
+                    }
+                    auth = "Bearer not-a-token"  # UNAUTHENTICATED
                 await client.post(
                     "/graphql", json=body, headers={"Authorization": auth}
                 )
