@@ -1,6 +1,7 @@
 -- recordUsage with BENCH_BATCH fresh events per request (unique idempotency keys).
 -- BENCH_PREFIX is a file holding the JSON body up to the events array; each event is
 -- {"idempotencyKey": ..., "organizationId": BENCH_ORG, "meter": "api_calls", ...}.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
 local file = assert(io.open(os.getenv("BENCH_PREFIX"), "rb"))
 local prefix = file:read("*a")
 file:close()
@@ -16,17 +17,15 @@ local headers = {
   ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN"),
 }
 
-local threads = {}
 local next_id = 0
 
 function setup(thread)
   thread:set("id", next_id)
   next_id = next_id + 1
-  table.insert(threads, thread)
+  remember(thread)
 end
 
 local counter = 0
-bad = 0
 
 function request()
   counter = counter + 1
@@ -39,26 +38,4 @@ function request()
   end
   local body = prefix .. table.concat(events, ",") .. "]}}"
   return wrk.format("POST", nil, headers, body)
-end
-
-function response(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then
-    bad = bad + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local failed = 0
-  for _, thread in ipairs(threads) do
-    failed = failed + thread:get("bad")
-  end
-  io.write(string.format(
-    'BENCH_JSON {"requests": %d, "duration_us": %d, "failed": %d, '
-      .. '"socket_errors": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, '
-      .. '"max_us": %d, "mean_us": %.1f}\n',
-    summary.requests, summary.duration, failed,
-    summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.timeout + summary.errors.status,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.max, latency.mean))
 end
