@@ -14,7 +14,7 @@ from typing import Any
 from store import provisioning as p
 from store.db import SessionFactory
 from tests.gateway_client import error_codes, gateway, user_token
-from tests.resolvers.test_usage_views import (
+from tests.usage_views_helpers import (
     ADMIN,
     customer,
     event,
