@@ -11,6 +11,7 @@
 // object per line ({"event": "rendered" | "explorer" | "headers" | "query" | "tick"
 // | "network" | "done" | "failed", ...}); exits 1 on failure.
 import { chromium } from 'playwright-core';
+import { recordUsage } from './record-usage.mjs';
 
 const base = process.env.GATEWAY_URL;
 const { ORG: org, RECORD_TOKEN: recorder } = process.env;
@@ -29,20 +30,7 @@ const RESULT = '.result-window .CodeMirror';
 const EXPLORER_BUTTON = 'button[aria-label="Show GraphiQL Explorer"]';
 
 async function record(quantity) {
-  const response = await fetch(base + '/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${recorder}` },
-    body: JSON.stringify({
-      query: 'mutation Record($events: [UsageEventInput!]!) { recordUsage(events: $events) { accepted } }',
-      variables: {
-        events: [{ idempotencyKey: crypto.randomUUID(), organizationId: org, meter, quantity }],
-      },
-    }),
-  });
-  const body = await response.json();
-  if (body.errors || body.data.recordUsage.accepted !== 1) {
-    throw new Error(`recordUsage: ${JSON.stringify(body)}`);
-  }
+  await recordUsage({ base, token: recorder, organizationId: org, meter, quantity });
 }
 
 const editorValue = (page, selector) =>

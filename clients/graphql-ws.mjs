@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { recordUsage } from './record-usage.mjs';
 
 const base = process.env.GATEWAY_URL;
 const { ORG: org, MEMBER_TOKEN: member, RECORD_TOKEN: recorder } = process.env;
@@ -20,26 +21,12 @@ if (!base || !org || !member || !recorder) {
 }
 const url = base.replace(/^http/, 'ws') + '/graphql';
 const live = readFileSync(new URL('../operations/usage_live.graphql', import.meta.url), 'utf8');
-const recordUsage = readFileSync(new URL('../operations/record_usage.graphql', import.meta.url), 'utf8');
 const print = (line) => console.log(JSON.stringify(line));
 const deadline = (ms, what) =>
   new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref());
 
 async function record(quantity) {
-  const response = await fetch(base + '/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${recorder}` },
-    body: JSON.stringify({
-      query: recordUsage,
-      variables: {
-        events: [{ idempotencyKey: crypto.randomUUID(), organizationId: org, meter, quantity }],
-      },
-    }),
-  });
-  const body = await response.json();
-  if (body.errors || body.data.recordUsage.accepted !== 1) {
-    throw new Error(`recordUsage: ${JSON.stringify(body)}`);
-  }
+  await recordUsage({ base, token: recorder, organizationId: org, meter, quantity });
   print({ event: 'recorded', quantity });
 }
 

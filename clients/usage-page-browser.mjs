@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { recordUsage } from './record-usage.mjs';
 
 const base = process.env.GATEWAY_URL;
 const { ORG: org, RECORD_TOKEN: recorder } = process.env;
@@ -34,20 +35,7 @@ const print = (line) => console.log(JSON.stringify(line));
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 async function record(quantity) {
-  const response = await fetch(base + '/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${recorder}` },
-    body: JSON.stringify({
-      query: 'mutation Record($events: [UsageEventInput!]!) { recordUsage(events: $events) { accepted } }',
-      variables: {
-        events: [{ idempotencyKey: crypto.randomUUID(), organizationId: org, meter, quantity }],
-      },
-    }),
-  });
-  const body = await response.json();
-  if (body.errors || body.data.recordUsage.accepted !== 1) {
-    throw new Error(`recordUsage: ${JSON.stringify(body)}`);
-  }
+  await recordUsage({ base, token: recorder, organizationId: org, meter, quantity });
 }
 
 // Playwright's CSS locators pierce the element's open shadow root.
