@@ -32,7 +32,7 @@ from store.rollup_sums import sum_rollups_many
 from store.rollups import DIMENSIONS, RollupRequest
 from tests import factories as f
 from tests.gateway_client import Gateway, gateway, operation, user_token
-from tests.store import test_rollups as rollups
+from tests.store import rollup_events as rollups
 
 NOW = datetime.now(UTC)
 ANCHOR = NOW - timedelta(days=3)
@@ -427,7 +427,7 @@ async def test_the_json_document_sums_exactly_what_the_union_sums(
         if request.dimension in ("total", "user", "source") and (
             request.meter_keys is None and request.dimension_keys is None
         ):
-            expected = rollups._by_hand(
+            expected = rollups.by_hand(
                 events, request.dimension, request.start, request.end
             )
             # (The helper does not count unpriced events: compare the rest.)

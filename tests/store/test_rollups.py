@@ -5,65 +5,28 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from itertools import count
 
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rules.cycles import UNSUBSCRIBED_ANCHOR, cycle_for
-from rules.enums import AiFeature, BillingModel, BillingState, UsageSource
+from rules.enums import AiFeature, UsageSource
 from store.db import SessionFactory, StatementCounter
-from store.models import Organization, UsageCycleRollup, UsageEvent, UsageRollup
+from store.models import UsageCycleRollup, UsageRollup
 from store.rollup_sums import sum_rollups, sum_rollups_many
 from store.rollups import RollupRequest, Totals, add_to_rollups, hour_of
-
-ORG = "org-rollups"
-T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
-_keys = count()
+from tests.store.rollup_events import (
+    ORG,
+    T0,
+    by_hand,
+    event,
+    record,
+)
 
 
 def at(hours: float) -> datetime:
     return T0 + timedelta(hours=hours)
-
-
-def event(
-    meter: str,
-    quantity: str,
-    occurred_at: datetime,
-    *,
-    credits: str = "0",
-    cost_usd: str | None = None,
-    unpriced: bool = False,
-    free_units_used: str = "0",
-    source: UsageSource = UsageSource.API,
-    user_id: str | None = None,
-    workspace_id: str | None = None,
-    feature: AiFeature | None = None,
-    model: str | None = None,
-) -> UsageEvent:
-    return UsageEvent(
-        organization_id=ORG,
-        idempotency_key=f"key-{next(_keys)}",
-        meter_key=meter,
-        quantity=Decimal(quantity),
-        occurred_at=occurred_at,
-        received_at=occurred_at,
-        cycle_start=None,
-        user_id=user_id,
-        workspace_id=workspace_id,
-        source=source,
-        feature=feature,
-        model=model,
-        input_tokens=0,
-        output_tokens=0,
-        cache_read_tokens=0,
-        cache_write_tokens=0,
-        cost_usd=None if cost_usd is None else Decimal(cost_usd),
-        unpriced=unpriced,
-        credits=Decimal(credits),
-        free_units_used=Decimal(free_units_used),
-    )
 
 
 def totals(
@@ -82,27 +45,6 @@ def totals(
         events,
         unpriced_events,
     )
-
-
-async def record(sessions: SessionFactory, events: list[UsageEvent]) -> None:
-    """Store events and their rollups in one transaction, as the write path does."""
-    async with sessions() as session, session.begin():
-        if await session.get(Organization, ORG) is None:
-            session.add(
-                Organization(
-                    id=ORG,
-                    name="Rollups",
-                    billing_model=BillingModel.CREDITS,
-                    billing_state=BillingState.PAID,
-                    workspace_time_balance_hours=Decimal(0),
-                    managed_ai_balance_usd=Decimal(0),
-                    created_at=T0 - timedelta(days=30),
-                )
-            )
-            await session.flush()
-        session.add_all(events)
-        await session.flush()
-        await add_to_rollups(session, events)
 
 
 async def test_hour_of_truncates_to_the_utc_hour() -> None:
@@ -315,36 +257,13 @@ async def test_sums_match_the_events_for_random_ranges(
             start = T0 + timedelta(seconds=generator.randint(-600, 7 * 3600))
             end = start + timedelta(seconds=generator.randint(1, 5 * 3600))
             for dimension in ("total", "user", "source"):
-                expected = _by_hand(events, dimension, start, end)
+                expected = by_hand(events, dimension, start, end)
                 assert (
                     await sum_rollups(session, ORG, dimension, start, end) == expected
                 ), (dimension, start, end)
-        assert await sum_rollups(session, ORG, "total", None, at(4)) == _by_hand(
+        assert await sum_rollups(session, ORG, "total", None, at(4)) == by_hand(
             events, "total", None, at(4)
         )
-
-
-def _by_hand(
-    events: list[UsageEvent], dimension: str, start: datetime | None, end: datetime
-) -> dict[tuple[str, str], Totals]:
-    """The definition from the events: own meter, plus the AI cost on the budget."""
-    result: dict[tuple[str, str], Totals] = {}
-    for item in events:
-        if (start is not None and item.occurred_at < start) or item.occurred_at >= end:
-            continue
-        key = {"total": "", "user": item.user_id, "source": item.source.name}[dimension]
-        if key is None:
-            continue
-        cost = item.cost_usd or Decimal(0)
-        own = Totals(item.quantity, item.credits, cost, item.free_units_used, 1, 0)
-        result[(item.meter_key, key)] = (
-            result.get((item.meter_key, key), Totals.zero()) + own
-        )
-        if cost:
-            budget = Totals(cost, Decimal(0), Decimal(0), Decimal(0), 0, 0)
-            slot = ("ai_spend_usd", key)
-            result[slot] = result.get(slot, Totals.zero()) + budget
-    return result
 
 
 async def test_one_statement_per_table_whatever_the_number_of_events(
@@ -503,7 +422,7 @@ async def test_sums_through_cycle_rows_match_the_events_for_random_ranges(
                 for since in (start, None):
                     request = RollupRequest(ORG, dimension, since, end, cycle=cycle)
                     [found] = await sum_rollups_many(session, [request])
-                    assert found == _by_hand(events, dimension, since, end), (
+                    assert found == by_hand(events, dimension, since, end), (
                         dimension,
                         since,
                         end,
