@@ -1,13 +1,13 @@
 """The Organization type: every field of the usage page hangs off it.
 
 Fields read the organization's `OrgScope` (row, instant `at`, the viewer's access);
-what each field does lives in `resolvers/`.
+what each field does lives in `resolvers/`. The meter and credits types are built in
+`schema.usage_views`, the top tables' connections in `schema.tops`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated
 
 import strawberry
@@ -16,12 +16,7 @@ from auth.permissions import Permission
 from resolvers import allowance, analytics, billing, breakdowns, members, trends, usage
 from resolvers.access import Access, OrgScope
 from resolvers.context import Info
-from resolvers.pagination import (
-    MAX_PAGE_SIZE,
-    decode_offset,
-    encode_cursor,
-    page_size,
-)
+from resolvers.pagination import MAX_PAGE_SIZE
 from rules import display
 from rules import meters as meter_rules
 from rules.enums import CreditUnit
@@ -40,10 +35,10 @@ from schema.permissions import (
     ReadsDollarsOfByom,
     ReadsUsage,
     redacted,
-    sees_amounts,
     sees_dollars,
     shown,
 )
+from schema.tops import top_connection
 from schema.types.billing import (
     BillingCycle,
     Plan,
@@ -53,20 +48,13 @@ from schema.types.billing import (
     Subscription,
     WorkspaceCreation,
 )
-from schema.types.common import PageInfo, Quantity
+from schema.types.common import Quantity
 from schema.types.members import MemberConnection
 from schema.types.meters import Meter
-from schema.types.reports import (
-    Analytics,
-    DailyAllowancePanel,
-    TopConnection,
-    TopEdge,
-    TopEntry,
-)
+from schema.types.reports import Analytics, DailyAllowancePanel, TopConnection
 from schema.types.usage import (
     AiBudget,
     AiBudgetCategory,
-    CreditPool,
     Credits,
     MyUsage,
     OperationUsage,
@@ -75,7 +63,7 @@ from schema.types.usage import (
     UsageSeries,
 )
 from schema.types.viewer import ViewerCan
-from store.catalog import counts_dollars
+from schema.usage_views import credits_type, meter_type
 
 FIRST = f"How many rows this page holds, 0 to {MAX_PAGE_SIZE}."
 AFTER = "The previous page's `endCursor`: this page starts after it; absent = the top."
@@ -433,99 +421,3 @@ class Organization:
             workspace_creation=await billing.workspace_creation(info, self.scope),
             provider_project_id=view.provider_project_id,
         )
-
-
-def meter_type(
-    scope: OrgScope, state: usage.MeterState, sums: dict[int, trends.TrendSums]
-) -> Meter:
-    """A meter counting dollars has its amounts redacted (null, no error) without
-    billing:read:dollars; percent, level and the rest stay. `sums`: what its
-    trends read, by number of months."""
-    used, limit = state.used, state.limit
-    unit = CreditUnit.USD if counts_dollars(state.meter.unit_label) else None
-    visible = sees_amounts(unit, scope.access)
-    return Meter(
-        key=state.meter.key,
-        label=state.meter.label,
-        category=state.meter.category,
-        unit_label=state.meter.unit_label,
-        used=shown(used, visible),
-        limit=shown(limit, visible),
-        unlimited=limit is None,
-        enforcement=state.enforcement,
-        resets=state.meter.resets,
-        percent=meter_rules.percent(used, limit),
-        progress=meter_rules.progress(used, limit),
-        level=meter_rules.level(used, limit),
-        remaining=shown(meter_rules.remaining(used, limit), visible),
-        resets_at=state.resets_at,
-        blocked=meter_rules.blocked(used, limit, state.enforcement),
-        trend_values={
-            months: trends.trend_of(found, state.meter.key, state.cumulative)
-            for months, found in sums.items()
-        },
-        unit=unit,
-        access=scope.access,
-    )
-
-
-def credits_type(summary: usage.CreditSummary, access: Access) -> Credits:
-    """Dollar amounts (BYOM) are redacted (null, no error) without
-    billing:read:dollars; pools and projections stay."""
-    visible = sees_amounts(summary.unit, access)
-    return Credits(
-        unit=summary.unit,
-        granted=shown(summary.granted, visible),
-        spent=shown(summary.spent, visible),
-        remaining=shown(summary.remaining, visible),
-        progress=summary.progress,
-        pools=[
-            CreditPool(
-                kind=pool.kind,
-                granted=pool.granted,
-                spent=summary.pool_spent.get(pool.grant_id, Decimal(0)),
-                remaining=pool.balance,
-                expires_at=pool.expires_at,
-            )
-            for pool in summary.pools
-        ],
-        avg_per_day=shown(summary.avg_per_day, visible),
-        run_out_in_days=None
-        if summary.run_out_in_days is None
-        else float(summary.run_out_in_days),
-        on_track_to_run_out=summary.on_track_to_run_out,
-        prompts=summary.prompts,
-        access=access,
-    )
-
-
-async def top_connection(
-    info: Info, scope: OrgScope, dimension: str, first: int | None, after: str | None
-) -> TopConnection | None:
-    rows = await breakdowns.ranked(info, scope, dimension)
-    size = page_size(first, default=10)
-    offset = decode_offset(after)
-    page = rows[offset : offset + size]
-    edges = [
-        TopEdge(
-            cursor=encode_cursor(offset + position),
-            node=TopEntry(
-                id=strawberry.ID(row.id),
-                name=row.name,
-                amount=row.amount,
-                requests=row.requests,
-                share_percent=row.share_percent,
-            ),
-        )
-        for position, row in enumerate(page)
-    ]
-    return TopConnection(
-        total_count=len(rows),
-        page_info=PageInfo.forward(
-            [edge.cursor for edge in edges],
-            after=after,
-            total=len(rows),
-            has_next_page=offset + size < len(rows),
-        ),
-        edges=edges,
-    )

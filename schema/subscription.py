@@ -16,9 +16,9 @@ from resolvers.context import Info
 from rules import meters as meter_rules
 from rules.enums import CreditUnit
 from schema.enums import UsageLevel
-from schema.organization import credits_type
 from schema.permissions import IsAuthenticated, ReadsDollarsOfByom, redacted
 from schema.types.usage import Credits
+from schema.usage_views import credits_type
 
 
 @strawberry.type(description="A meter's new state after accepted events.")

@@ -18,7 +18,7 @@ from schema.types.usage import TrendPoint
 
 @strawberry.type(description="Anything counted, with its limit in the current cycle.")
 class Meter:
-    """Built redacted (`schema.organization.meter_type`): a page lists dozens of
+    """Built redacted (`schema.usage_views.meter_type`): a page lists dozens of
     meters, so their dollar amounts are not checked field by field."""
 
     key: str = strawberry.field(description="The meter's stable key.")

@@ -140,7 +140,7 @@ __all__ = [
 
 @strawberry.type(description="Credits this cycle (dollars for BYOM organizations).")
 class Credits:
-    """Built redacted (`schema.organization.credits_type`, `permissions.shown`)."""
+    """Built redacted (`schema.usage_views.credits_type`, `permissions.shown`)."""
 
     unit: CreditUnit = strawberry.field(description="CREDITS, or USD for BYOM.")
     granted: Decimal | None = strawberry.field(
