@@ -63,8 +63,8 @@ SessionMaker = async_sessionmaker[AsyncSession]
 
 _organizations = demo_organizations
 _usage = demo_usage
-"""With `_provision`, the steps of `load_demo` that `tests/test_fuzz.py` takes one
-by one to seed a shorter history."""
+"""With `_provision`, the steps of `load_demo` that `tests/system/test_fuzz.py` takes
+one by one to seed a shorter history."""
 
 
 class DemoDataError(RuntimeError):

@@ -9,9 +9,9 @@ has no hook, so `install` replaces the function its executor calls) and
 fix: `schema.execution.gather_with_cancel`, which cancels a failed object's pending
 fields without dropping the coroutines of those that had not started yet
 (graphql-core's own leaves them unawaited). Each is held against the
-engine's own behaviour by differential tests (tests/test_execution_fast_path.py,
-tests/test_variables.py), and pyproject pins both engines to the minor releases those
-tests cover.
+engine's own behaviour by differential tests
+(tests/schema/test_execution_fast_path.py, tests/schema/test_variables.py), and
+pyproject pins both engines to the minor releases those tests cover.
 
 `USAGE_GATEWAY_ENGINE_FAST_PATHS=false` turns all three off: the schema is then
 Strawberry's and graphql-core's as released (CI runs the read and write suites that

@@ -289,7 +289,7 @@ async def gather_with_cancel(*awaitables: Awaitable[Any]) -> list[Any]:
     that one holds is dropped unawaited: the resolver's (Strawberry's
     `_async_resolver`) and its subfields' (`execute_fields.<locals>.get_results`),
     each a "coroutine ... was never awaited" RuntimeWarning when collected (found
-    by tests/test_fuzz.py, issue 15; graphql-core's issues 236 and 269 are
+    by tests/system/test_fuzz.py, issue 15; graphql-core's issues 236 and 269 are
     relatives). Here the tasks are awaited through a shield, so that only this
     function cancels them, and one that has not started is cancelled just after
     its first step (it is already queued; the cancellation is queued behind it):

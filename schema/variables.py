@@ -13,7 +13,7 @@ value for a list, unknown and missing fields, defaults, one-of inputs, `out_type
 and only for values that coerce: anything that does not (a bad value, a missing
 required field, too deep) is handed to graphql-core's own `get_variable_values`,
 which reports it as it always has. So the result is graphql-core's, value for
-value and error for error; `tests/test_variables.py` holds the two side by side.
+value and error for error; `tests/schema/test_variables.py` holds the two side by side.
 
 graphql-core has no hook for this: `install` replaces the function its executor
 calls (`graphql.execution.executor.get_variable_values`), once, at import.

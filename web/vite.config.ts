@@ -4,7 +4,7 @@
 // public/index.html is the /usage page's template (gateway/usage_page.py fills it in).
 // Output goes to gateway/static/usage/ (USAGE_PAGE_OUT_DIR overrides), committed:
 // `serve` needs no npm. sources.json records a digest of every input
-// (tests/test_usage_page.py recomputes it, so a source edited without `make web`
+// (tests/gateway/test_usage_page.py recomputes it, so a source edited without `make web`
 // fails the suite).
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
