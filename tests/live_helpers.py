@@ -5,11 +5,6 @@ process (from `tests/resolvers/test_live_usage.py`, where they were written firs
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,10 +15,13 @@ from typing import Any, Protocol
 import httpx
 
 from tests.gateway_client import JWT_SECRET, operation
-from tests.processes import wait_until_ready
+from tests.processes import (
+    create_operator_key,
+    serve_env,
+    start_gateway,
+    stop_gateway,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "gateway.cli"]
 PROBE = "api_calls"
 LIVENESS_SECONDS = 60
 
@@ -132,63 +130,22 @@ def http_execute(client: httpx.AsyncClient, token: str) -> Execute:
     return execute
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def gateway_env(database_url: str, redis_url: str | None) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("USAGE_GATEWAY_")
-    }
-    env.update(
-        USAGE_GATEWAY_DATABASE_URL=database_url,
-        USAGE_GATEWAY_JWT_SECRET=JWT_SECRET,
-        USAGE_GATEWAY_LOG_LEVEL="warning",
-        USAGE_GATEWAY_RATE_LIMIT_BURST="100000",
-        PYTHONPATH=str(ROOT),
-    )
-    if redis_url is not None:
-        env["USAGE_GATEWAY_REDIS_URL"] = redis_url
-    return env
+    """A `serve` process's environment, signing with the suite's JWT secret (so
+    `tests.gateway_client.user_token` tokens are good there)."""
+    return serve_env(database_url, redis_url, jwt_secret=JWT_SECRET)
 
 
 def operator_key(env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [*CLI, "keys", "create", "--operator"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return create_operator_key(env)
 
 
 @asynccontextmanager
 async def serving(env: dict[str, str], log: Path) -> AsyncIterator[str]:
-    """`usage-gateway serve` as a real process; yields its base URL."""
-    port = _free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=log.parent,
-        )
-    base = f"http://127.0.0.1:{port}"
+    """`usage-gateway serve` as a real process, its output in `log`; yields its
+    base URL."""
+    process, base = await asyncio.to_thread(start_gateway, env, log.parent, log.stem)
     try:
-        await asyncio.to_thread(wait_until_ready, base, process, log)
         yield base
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            await asyncio.to_thread(process.wait, 30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        await asyncio.to_thread(stop_gateway, process)

@@ -27,12 +27,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def serve_env(database_url: str, redis_url: str | None = None) -> dict[str, str]:
+PROCESS_JWT_SECRET = "gateway-processes-test-secret-long-enough"
+
+
+def serve_env(
+    database_url: str,
+    redis_url: str | None = None,
+    jwt_secret: str = PROCESS_JWT_SECRET,
+) -> dict[str, str]:
     """The environment of a gateway process (nothing inherited from ours)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("USAGE_GATEWAY_")}
     env.update(
         USAGE_GATEWAY_DATABASE_URL=database_url,
-        USAGE_GATEWAY_JWT_SECRET="gateway-processes-test-secret-long-enough",
+        USAGE_GATEWAY_JWT_SECRET=jwt_secret,
         # One operator key sends every request here: no per-caller throttling.
         USAGE_GATEWAY_RATE_LIMIT_BURST="100000",
         USAGE_GATEWAY_RATE_LIMIT_PER_SECOND="100000",
@@ -57,16 +64,18 @@ def wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> 
     pytest.fail("serve did not answer /healthz within 120 s:\n" + log.read_text())
 
 
-def create_operator_key(env: dict[str, str], folder: Path) -> str:
+def create_operator_key(env: dict[str, str], folder: Path | None = None) -> str:
     """The secret of a new operator API key (`usage-gateway keys create --operator`)."""
     created = subprocess.run(
         [*CLI, "keys", "create", "--operator"],
         env=env,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         cwd=folder,
+        timeout=120,
     )
+    assert created.returncode == 0, created.stderr
     return created.stdout.strip()
 
 
@@ -111,11 +120,21 @@ def running_gateways(
             bases.append(base)
         yield bases, secret
     finally:
-        for process in processes:
+        for process in processes:  # all shut down at once, then each is awaited
             process.send_signal(signal.SIGINT)
         for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _await_exit(process)
+
+
+def stop_gateway(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT (a graceful shutdown), then up to 30 s before SIGKILL."""
+    process.send_signal(signal.SIGINT)
+    _await_exit(process)
+
+
+def _await_exit(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
