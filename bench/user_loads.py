@@ -22,7 +22,8 @@ from typing import Any, Protocol
 import httpx
 
 from auth.tokens import issue_jwt
-from bench.generate import RESULTS, user_id
+from bench.events import user_id
+from bench.generate import RESULTS
 from rules.enums import ApiKeyKind
 from store.api_keys import create_api_key
 from store.db import create_engine, session_factory

@@ -18,15 +18,8 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bench.generate import (
-    DAYS,
-    EXTRA_OPERATIONS,
-    OPERATIONS,
-    catalog,
-    copy_events,
-    organization,
-    plan,
-)
+from bench.events import DAYS, EXTRA_OPERATIONS, OPERATIONS, copy_events
+from bench.generate import catalog, organization, plan
 from store.db import create_engine, session_factory
 
 END = datetime(2026, 11, 30, 15, 37, tzinfo=UTC)
