@@ -32,7 +32,8 @@ from typing import Any
 import httpx
 
 from bench.generate import DATASET, JWT_MAX_LIFETIME_SECONDS
-from bench.run import REDIS_URL, operation, page_variables
+from bench.run import REDIS_URL, operation
+from bench.wrk_runs import page_variables
 
 
 def request_body(args: argparse.Namespace, dataset: dict[str, Any]) -> dict[str, Any]:

@@ -51,22 +51,12 @@ from bench.generate import (
     ROOT,
     generate,
 )
+from bench.table import TARGETS, table
+from bench.wrk_runs import Wrk, body_file, graphql_env, page_variables
 
 OPERATIONS = ROOT / "operations"
-WRK_SCRIPTS = ROOT / "bench" / "wrk"
 REDIS_URL = os.environ.get("USAGE_GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 LATEST = RESULTS / "latest.json"
-
-TARGETS = {
-    "usage_page_rps": ">= 400 req/s",
-    "usage_page_p99_ms": "<= 100 ms",
-    "usage_page_statements": "<= 15, constant",
-    "partner_statements": "100 orgs = 1 org",
-    "usage_page_10m_over_10k": "<= 1.3x",
-    "usage_check_p50_ms": "<= 3 ms",
-    "usage_check_p99_ms": "<= 10 ms",
-    "record_usage_events_per_s_1000": ">= 20,000 events/s",
-}
 
 
 def operation(name: str) -> str:
@@ -134,90 +124,6 @@ def gateway_env(
     if not cache:
         env["USAGE_GATEWAY_RESPONSE_CACHE_SECONDS"] = "0"
     return env
-
-
-# ------------------------------------------------------------------------------ wrk
-
-
-class Wrk:
-    def __init__(self, duration: int, warmup: int) -> None:
-        self.duration = duration
-        self.warmup = warmup
-
-    def run(
-        self,
-        url: str,
-        script: str,
-        env: dict[str, str],
-        connections: int = 32,
-        threads: int = 2,
-    ) -> dict[str, Any]:
-        """A warm-up run, then the measured one; latencies in milliseconds."""
-        if self.warmup:
-            self._wrk(url, script, env, connections, threads, self.warmup)
-        raw = self._wrk(url, script, env, connections, threads, self.duration)
-        seconds = raw["duration_us"] / 1e6
-        return {
-            "connections": connections,
-            "requests": raw["requests"],
-            "failed": raw["failed"] + raw["socket_errors"],
-            "seconds": round(seconds, 2),
-            "rps": round(raw["requests"] / seconds, 1),
-            "p50_ms": raw["p50_us"] / 1000,
-            "p90_ms": raw["p90_us"] / 1000,
-            "p99_ms": raw["p99_us"] / 1000,
-            "max_ms": raw["max_us"] / 1000,
-        }
-
-    def _wrk(
-        self,
-        url: str,
-        script: str,
-        env: dict[str, str],
-        connections: int,
-        threads: int,
-        duration: int,
-    ) -> dict[str, Any]:
-        command = [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--timeout",
-            "10s",
-            "--latency",
-            "-s",
-            str(WRK_SCRIPTS / script),
-            url,
-        ]
-        done = subprocess.run(
-            command, env=os.environ | env, capture_output=True, text=True, check=True
-        )
-        for line in done.stdout.splitlines():
-            if line.startswith("BENCH_JSON "):
-                result: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
-                return result
-        raise SystemExit(f"bench: no figures from wrk:\n{done.stdout}\n{done.stderr}")
-
-
-def page_variables(org_id: str, at: str) -> dict[str, Any]:
-    """UsagePage as clients send it, live (no `at:`), while the data's last month is
-    still the current cycle (the bench plans' cycles are calendar months); pinned to
-    the data's instant once the data is older, so the page still shows it."""
-    if datetime.now(UTC).strftime("%Y-%m") == at[:7]:
-        return {"org": org_id}
-    return {"org": org_id, "at": at}
-
-
-def body_file(name: str, document: str, variables: dict[str, Any]) -> Path:
-    path = RESULTS / "bodies" / f"{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"query": document, "variables": variables}))
-    return path
-
-
-def graphql_env(body: Path, token: str) -> dict[str, str]:
-    return {"BENCH_BODY": str(body), "BENCH_TOKEN": token}
 
 
 # ------------------------------------------------------------------------ baselines
@@ -560,110 +466,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         floor_env = graphql_env(bodies[main_size], orgs[main_size]["token"])
         results["http_floor"] = wrk.run(floor_url, "graphql.lua", floor_env)
     return results
-
-
-def table(results: dict[str, Any]) -> str:
-    """The README's Performance table: each figure, its baseline and its target."""
-    page = results["usage_page"]
-    computed = results["usage_page_computed"]
-    floor = results["http_floor"]
-    by_events = results["usage_page_by_events"]
-    statements = results["statements"]
-    check = results["usage_check"]
-    partner = results["partner"]
-    record = results["record_usage"]
-    redis = results["redis_floor"].get("incr_per_s", 0.0)
-    sizes = list(by_events)
-    ratio = by_events[sizes[-1]]["p50_ms"] / by_events[sizes[0]]["p50_ms"]
-    rows = [
-        ("figure", "measured", "baseline (same run)", "target"),
-        ("---", "---", "---", "---"),
-        (
-            "UsagePage, 1M events, 32 conns: req/s",
-            f"{page['rps']:,.0f}",
-            f"HTTP floor {floor['rps']:,.0f} ({page['rps'] / floor['rps']:.1%})",
-            TARGETS["usage_page_rps"],
-        ),
-        (
-            "UsagePage, 1M events, 32 conns: p50 / p99",
-            f"{page['p50_ms']:.1f} / {page['p99_ms']:.1f} ms",
-            f"HTTP floor {floor['p50_ms']:.1f} / {floor['p99_ms']:.1f} ms",
-            TARGETS["usage_page_p99_ms"] + " (p99)",
-        ),
-        (
-            "UsagePage computed (response cache off), 32 conns: req/s",
-            f"{computed['rps']:,.0f}",
-            f"{computed['rps'] / page['rps']:.1%} of the cached figure",
-            "",
-        ),
-        (
-            "UsagePage computed, 32 conns: p50 / p99",
-            f"{computed['p50_ms']:.1f} / {computed['p99_ms']:.1f} ms",
-            "",
-            "",
-        ),
-        (
-            "SQL statements per UsagePage, 10 / 100 / 1,000 rows",
-            " / ".join(str(v["statements"]) for v in statements["usage_page"].values()),
-            "",
-            TARGETS["usage_page_statements"],
-        ),
-        *(
-            (
-                f"UsagePage computed, {size} events, 1 conn: p50 / p99 "
-                f"({BY_EVENTS_ROUNDS} alternating rounds)",
-                f"{by_events[size]['p50_ms']:.1f} / {by_events[size]['p99_ms']:.1f} ms",
-                f"{by_events[size]['p50_ms'] / by_events[sizes[0]]['p50_ms']:.2f}x "
-                f"the {sizes[0]} p50",
-                TARGETS["usage_page_10m_over_10k"] if size == sizes[-1] else "",
-            )
-            for size in sizes
-        ),
-        (
-            "usageCheck, 1 conn: p50 / p99",
-            f"{check['1']['p50_ms']:.2f} / {check['1']['p99_ms']:.2f} ms",
-            f"{check['1']['rps']:,.0f} req/s",
-            "<= 3 / <= 10 ms",
-        ),
-        (
-            "usageCheck, 32 conns: p50 / p99",
-            f"{check['32']['p50_ms']:.1f} / {check['32']['p99_ms']:.1f} ms",
-            f"{check['32']['rps']:,.0f} req/s",
-            "",
-        ),
-        *(
-            (
-                f"recordUsage, batches of {run['batch']}, {run['connections']} conns: "
-                "durable events/s",
-                f"{run['events_per_s']:,.0f}",
-                f"redis INCR -P 16: {redis:,.0f}/s" if run["batch"] == 1000 else "",
-                TARGETS["record_usage_events_per_s_1000"]
-                if run["batch"] == 1000 and run["connections"] == 4
-                else "",
-            )
-            for run in record.values()
-        ),
-        *(
-            (
-                f"PartnerBillingState, {count} org(s): statements, p50 1 conn, "
-                "req/s 32 conns",
-                f"{statements['partner'][count]['statements']} stmts, "
-                f"{partner[count]['1']['p50_ms']:.1f} ms, "
-                f"{partner[count]['32']['rps']:,.0f} req/s",
-                "",
-                TARGETS["partner_statements"] if count == "100" else "",
-            )
-            for count in partner
-        ),
-        *user_loads.rows(results, floor["rps"]),
-    ]
-    lines = ["| " + " | ".join(row) + " |" for row in rows]
-    lines.append("")
-    lines.append(
-        f"{sizes[-1]}/{sizes[0]} p50 ratio: {ratio:.2f}x. {results['when']}, "
-        f"{results['machine']}; wrk {results['wrk']}."
-    )
-    return "\n".join(lines)
 
 
 def main() -> None:

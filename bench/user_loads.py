@@ -45,7 +45,7 @@ events/s and 400 distinct-viewer pages/s on a machine whose floor is ~7,600)."""
 
 
 class Runs(Protocol):
-    """`bench.run.Wrk`: a warm-up, then a measured run (figures in ms)."""
+    """`bench.wrk_runs.Wrk`: a warm-up, then a measured run (figures in ms)."""
 
     duration: int
     warmup: int
