@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from resolvers.loaders.shared import run_to_end
 from store.db import SessionFactory, begin_snapshot
 
 T = TypeVar("T")
@@ -76,9 +77,7 @@ class RequestSession:
         """`work` runs to its end even when its caller is cancelled (graphql-core
         cancels a failed object's other fields): a statement interrupted half-way
         would leave the transaction unusable for the request's later reads."""
-        turn = asyncio.ensure_future(self._take_turn(work))
-        turn.add_done_callback(_retrieved)
-        return await asyncio.shield(turn)
+        return await run_to_end(self._take_turn(work))
 
     async def _take_turn(self, work: Work[T]) -> T:
         async with self._turn:
@@ -116,10 +115,3 @@ async def _begin_snapshot(sessions: SessionFactory) -> AsyncSession:
         await session.close()
         raise
     return session
-
-
-def _retrieved(turn: asyncio.Future[Any]) -> None:
-    """A turn whose caller was cancelled has nobody to read its failure: read it
-    here, so asyncio does not log it as never retrieved."""
-    if not turn.cancelled():
-        turn.exception()

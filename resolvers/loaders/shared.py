@@ -73,6 +73,15 @@ class Shared(Generic[T]):
                 task.cancel()
 
 
+async def run_to_end(work: Awaitable[T]) -> T:
+    """`work` in a task of its own that goes on when the caller is cancelled (a
+    statement on a shared session must not stop half-way); a failure nobody waits
+    for any more is read here."""
+    task = asyncio.ensure_future(work)
+    task.add_done_callback(_retrieved)
+    return await asyncio.shield(task)
+
+
 def _retrieved(future: asyncio.Future[Any]) -> None:
     """Marks what `future` ended with as read (its awaiters read it themselves)."""
     if not future.cancelled():
